@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Integration suites each start their own emulators on free ports, so
+    // files can run side by side; two workers match the 2-core CI machine.
+    maxWorkers: 2,
+    coverage: {
+      provider: 'v8',
+      include: ['lib/**', 'lambdas/**'],
+      thresholds: { lines: 80 },
+    },
+  },
+});
