@@ -18,7 +18,10 @@ export interface AwsClients {
   readonly sqs: SQSClient;
   readonly sns: SNSClient;
   readonly s3: S3Client;
+  /** DynamoDB with plain JavaScript values. */
   readonly dynamodb: DynamoDBDocumentClient;
+  /** The same connection with DynamoDB's attribute-value shapes. */
+  readonly dynamodbClient: DynamoDBClient;
 }
 
 // Emulators accept any credentials; fixed ones keep the SDK from searching
@@ -48,6 +51,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     dynamodb: DynamoDBDocumentClient.from(dynamodb, {
       marshallOptions: { removeUndefinedValues: true },
     }),
+    dynamodbClient: dynamodb,
   };
 }
 

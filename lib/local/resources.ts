@@ -5,6 +5,11 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
 } from '@aws-sdk/client-sqs';
+import { BACKUP_BUCKET_ENV } from '../../lambdas/tasks/data-backup.ts';
+import {
+  NOTIFICATION_TOPIC_ENV,
+  ORDERS_TABLE_ENV,
+} from '../../lambdas/tasks/order-notification.ts';
 import type { AwsClients } from '../aws-clients.ts';
 import { PRIORITIES, type Priority } from '../envelope.ts';
 import {
@@ -25,11 +30,6 @@ import {
   OUTBOX_PENDING_INDEX,
   OUTBOX_PENDING_TARGET,
 } from '../tables.ts';
-import { BACKUP_BUCKET_ENV } from '../../lambdas/tasks/data-backup.ts';
-import {
-  NOTIFICATION_TOPIC_ENV,
-  ORDERS_TABLE_ENV,
-} from '../../lambdas/tasks/order-notification.ts';
 
 /** A task queue made locally. */
 export interface LocalQueue {
@@ -61,9 +61,13 @@ export async function createLocalResources(
   const deadLetterQueueUrls = new Map<string, string>();
 
   for (const module of registry.modules()) {
-    const dlq = await createQueue(clients, deadLetterQueueName(prefix, module.taskType), {
-      MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS),
-    });
+    const dlq = await createQueue(
+      clients,
+      deadLetterQueueName(prefix, module.taskType),
+      {
+        MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS),
+      },
+    );
     deadLetterQueueUrls.set(module.taskType, dlq.url);
     for (const priority of PRIORITIES) {
       const name = taskQueueName(prefix, module.taskType, priority);

@@ -1,0 +1,25 @@
+/**
+ * Lambda entry of a consumer function. The stack deploys it once per task
+ * type of the built-in registry and names the task type and tables in the
+ * environment. A deployment with its own task types uses an entry like this
+ * one that passes its own registry to `createConsumer`.
+ */
+import { createAwsClients } from '../../lib/aws-clients.ts';
+import { builtInRegistry } from '../tasks/index.ts';
+import { createConsumer } from './consumer.ts';
+
+function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
+
+export const handler = createConsumer({
+  taskType: requireEnv('TASKLANE_TASK_TYPE'),
+  registry: builtInRegistry,
+  clients: createAwsClients(),
+  tables: {
+    idempotency: requireEnv('TASKLANE_IDEMPOTENCY_TABLE'),
+    statusOutbox: requireEnv('TASKLANE_STATUS_OUTBOX_TABLE'),
+  },
+});

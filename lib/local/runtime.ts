@@ -1,0 +1,135 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { createConsumer } from '../../lambdas/consumer/consumer.ts';
+import {
+  type AwsClients,
+  createAwsClients,
+  destroyAwsClients,
+} from '../aws-clients.ts';
+import { createStatusOutbox, type StatusOutbox } from '../outbox.ts';
+import { assertPrefix, DEFAULT_PREFIX } from '../queue-names.ts';
+import { functionTimeoutSeconds } from '../queue-settings.ts';
+import type { TaskRegistry } from '../registry.ts';
+import type { RetryPolicy } from '../retry.ts';
+import { type EmulatorPorts, startEmulators } from './emulators.ts';
+import { LocalMetrics } from './local-metrics.ts';
+import { type Poller, startPoller } from './poller.ts';
+import { createLocalResources, type LocalResources } from './resources.ts';
+
+/** How the local pipeline runs. */
+export interface LocalPipelineOptions {
+  readonly registry: TaskRegistry;
+  /** @default 'tasklane' */
+  readonly prefix?: string;
+  /** @default 4566 for SQS, SNS and S3; 4567 for DynamoDB */
+  readonly ports?: EmulatorPorts;
+  /** @default the consumer's: 5 retries, 1-2 s doubling to 16-32 s */
+  readonly retry?: RetryPolicy;
+  /** Level of the consumers' JSON logs. @default 'WARN' */
+  readonly logLevel?: LogLevel;
+}
+
+/** A running local pipeline. */
+export interface LocalPipeline {
+  /** The SQS-compatible endpoint (also SNS and S3). */
+  readonly endpoint: string;
+  readonly dynamodbEndpoint: string;
+  readonly prefix: string;
+  readonly registry: TaskRegistry;
+  readonly clients: AwsClients;
+  readonly resources: LocalResources;
+  readonly outbox: StatusOutbox;
+  /** The consumers' metrics, totalled per task type. */
+  readonly metrics: ReadonlyMap<string, LocalMetrics>;
+  /** Stops polling, lets every batch in flight finish, then stops emulators. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the whole pipeline in this process: fauxqs and dynalite, every
+ * resource the stack would create, and per task queue a poller that invokes
+ * the same consumer handler Lambda runs.
+ *
+ * @example
+ * const pipeline = await startLocalPipeline({ registry: builtInRegistry });
+ * // send tasks to pipeline.endpoint with the AWS SDK or CLI, then:
+ * await pipeline.stop();
+ */
+export async function startLocalPipeline(
+  options: LocalPipelineOptions,
+): Promise<LocalPipeline> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  assertPrefix(prefix);
+  const emulators = await startEmulators(options.ports);
+  const clients = createAwsClients(emulators.clientOptions);
+  const resources = await createLocalResources(
+    clients,
+    options.registry,
+    prefix,
+  );
+  const metrics = new Map(
+    options.registry.taskTypes.map((type) => [type, new LocalMetrics(type)]),
+  );
+  const metricsOf = (taskType: string) => metrics.get(taskType) as LocalMetrics;
+  const pollers = startConsumers(options, clients, resources, metricsOf);
+
+  return {
+    endpoint: emulators.messagingEndpoint,
+    dynamodbEndpoint: emulators.dynamodbEndpoint,
+    prefix,
+    registry: options.registry,
+    clients,
+    resources,
+    metrics,
+    outbox: createStatusOutbox({
+      dynamodb: clients.dynamodb,
+      tableName: resources.names.statusOutboxTable,
+    }),
+    async stop() {
+      await Promise.all(pollers.map((poller) => poller.stop()));
+      destroyAwsClients(clients);
+      await emulators.stop();
+    },
+  };
+}
+
+function startConsumers(
+  options: LocalPipelineOptions,
+  clients: AwsClients,
+  resources: LocalResources,
+  metricsOf: (taskType: string) => LocalMetrics,
+): Poller[] {
+  const logger = new Logger({
+    serviceName: 'tasklane',
+    logLevel: options.logLevel ?? 'WARN',
+  });
+  return resources.queues.map((queue) => {
+    const module = options.registry.get(queue.taskType);
+    const functionName = queue.name.replace(/-(high|normal)$/, '');
+    const handler = createConsumer({
+      taskType: queue.taskType,
+      registry: options.registry,
+      clients,
+      tables: {
+        idempotency: resources.names.idempotencyTable,
+        statusOutbox: resources.names.statusOutboxTable,
+      },
+      env: resources.env,
+      retry: options.retry,
+      allowHttpCallbacks: true,
+      logger,
+      metrics: metricsOf(queue.taskType),
+    });
+    return startPoller({
+      sqs: clients.sqs,
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      handler,
+      functionName,
+      functionTimeoutMs: functionTimeoutSeconds(module.defaults) * 1000,
+      batchSize: module.defaults.batchSize,
+      maxConcurrency: module.defaults.maxConcurrency,
+      logger,
+    });
+  });
+}
