@@ -99,11 +99,12 @@ function startConsumers(
   resources: LocalResources,
   metricsOf: (taskType: string) => LocalMetrics,
 ): Poller[] {
-  const logger = new Logger({
-    serviceName: 'tasklane',
-    logLevel: options.logLevel ?? 'WARN',
-  });
   return resources.queues.map((queue) => {
+    // A logger per function: each carries its own invocation's context.
+    const logger = new Logger({
+      serviceName: 'tasklane',
+      logLevel: options.logLevel ?? 'WARN',
+    });
     const module = options.registry.get(queue.taskType);
     const functionName = queue.name.replace(/-(high|normal)$/, '');
     const handler = createConsumer({

@@ -1,0 +1,87 @@
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { builtInTasks } from '../../lambdas/tasks/index.ts';
+import { runDemo } from '../local/demo.ts';
+import { demoFlaky } from '../local/demo-tasks.ts';
+import { type LocalPipeline, startLocalPipeline } from '../local/runtime.ts';
+import { DEFAULT_PREFIX } from '../queue-names.ts';
+import { createRegistry } from '../registry.ts';
+import type { TaskModule } from '../task-module.ts';
+
+interface LocalOptions {
+  port: number;
+  dynamodbPort: number;
+  prefix: string;
+  demo: boolean;
+  logLevel: LogLevel;
+}
+
+function port(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65_535) {
+    throw new InvalidArgumentError(`must be a port from 0 to 65535 (got ${value})`);
+  }
+  return number;
+}
+
+/** `tasklane local`: the whole pipeline on embedded emulators. */
+export function localCommand(version: string): Command {
+  return new Command('local')
+    .description(
+      'run the whole pipeline on embedded emulators (SQS, SNS, S3, DynamoDB)',
+    )
+    .option('--port <port>', 'port of the SQS/SNS/S3 endpoint', port, 4566)
+    .option('--dynamodb-port <port>', 'port of the DynamoDB endpoint', port, 4567)
+    .option('--prefix <prefix>', 'start of every resource name', DEFAULT_PREFIX)
+    .option('--no-demo', 'serve only; send no demo workload')
+    .addOption(
+      new Option('--log-level <level>', 'level of the consumers\' JSON logs')
+        .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
+        .default('WARN'),
+    )
+    .action((options: LocalOptions) => runLocal(options, version));
+}
+
+async function runLocal(options: LocalOptions, version: string) {
+  // The demo adds its own task type; without it the pipeline has exactly
+  // the task types, queues and tables the stack deploys.
+  const modules = options.demo
+    ? [...builtInTasks, demoFlaky as TaskModule]
+    : builtInTasks;
+  const pipeline = await startLocalPipeline({
+    registry: createRegistry(modules),
+    prefix: options.prefix,
+    ports: { messaging: options.port, dynamodb: options.dynamodbPort },
+    logLevel: options.logLevel,
+  });
+  stopOnSignal(pipeline);
+  printBanner(pipeline, version);
+  if (options.demo) await runDemo(pipeline, console.log);
+}
+
+function printBanner(pipeline: LocalPipeline, version: string) {
+  console.log(`tasklane ${version}: local pipeline`);
+  console.log(`  SQS, SNS and S3 endpoint  ${pipeline.endpoint}`);
+  console.log(`  DynamoDB endpoint         ${pipeline.dynamodbEndpoint}`);
+  for (const queue of pipeline.resources.queues) {
+    console.log(`  queue ${queue.name.padEnd(40)} ${queue.url}`);
+  }
+  console.log(
+    `ready: send tasks to ${pipeline.endpoint} with the AWS SDK or CLI; ` +
+      'Ctrl-C stops after the tasks in flight',
+  );
+}
+
+function stopOnSignal(pipeline: LocalPipeline) {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: finishing the tasks in flight, then stopping`);
+    await pipeline.stop();
+    console.log('stopped');
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
