@@ -4,8 +4,8 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { builtInTasks } from '../../lambdas/tasks/index.ts';
 import { DEAD_LETTER_ATTRIBUTES } from '../../lambdas/consumer/dead-letter.ts';
+import { builtInTasks } from '../../lambdas/tasks/index.ts';
 import type { EnvelopeInput, Priority } from '../../lib/envelope.ts';
 import { demoFlaky } from '../../lib/local/demo-tasks.ts';
 import {

@@ -61,7 +61,11 @@ describe('consumer on fauxqs and dynalite', () => {
     const [letter] = await deadLettersOf(task.id);
 
     // Assess
-    expect(record).toMatchObject({ status: 'failed', reason: 'INVALID', attempts: 0 });
+    expect(record).toMatchObject({
+      status: 'failed',
+      reason: 'INVALID',
+      attempts: 0,
+    });
     expect(letter?.reason).toBe('INVALID');
     expect(letter?.errorCode).toBe('INVALID_ENVELOPE');
     expect(letter?.lastError).toMatch(/field priority: .*\(got "urgent"\)/);
@@ -110,7 +114,9 @@ describe('consumer on fauxqs and dynalite', () => {
 
     // Assess
     expect(letter?.errorCode).toBe('INVALID_PAYLOAD');
-    expect(letter?.lastError).toMatch(/field payload\.failTimes: .*\(got "twice"\)/);
+    expect(letter?.lastError).toMatch(
+      /field payload\.failTimes: .*\(got "twice"\)/,
+    );
   });
 
   it('dead-letters a task whose business id does not exist, without running it', async () => {
@@ -125,7 +131,9 @@ describe('consumer on fauxqs and dynalite', () => {
     // Assess
     expect(record).toMatchObject({ status: 'failed', reason: 'INVALID' });
     expect(letter?.errorCode).toBe('BUSINESS_ID_NOT_FOUND');
-    expect(letter?.lastError).toMatch(/field businessId: "missing-42" does not exist/);
+    expect(letter?.lastError).toMatch(
+      /field businessId: "missing-42" does not exist/,
+    );
     expect(demoExecutions.has(task.id)).toBe(false);
   });
 

@@ -19,7 +19,10 @@ const valid = () => ({
 const errorOf = (input: unknown, schema = EnvelopeSchema) => {
   const result = schema.safeParse(input);
   if (result.success) throw new Error('expected the envelope to be rejected');
-  return new ValidationError('INVALID_ENVELOPE', fieldIssues(result.error, input));
+  return new ValidationError(
+    'INVALID_ENVELOPE',
+    fieldIssues(result.error, input),
+  );
 };
 
 describe('envelope v1', () => {
@@ -47,7 +50,9 @@ describe('envelope v1', () => {
     const error = errorOf({ ...valid(), retries: 3 });
 
     // Assess
-    expect(error.issues).toEqual([{ field: 'retries', message: 'is not allowed' }]);
+    expect(error.issues).toEqual([
+      { field: 'retries', message: 'is not allowed' },
+    ]);
   });
 
   it('reports each missing field', () => {
@@ -86,7 +91,10 @@ describe('envelope v1', () => {
   it('ships a JSON Schema that matches the zod schema', () => {
     // Prepare
     const shipped = JSON.parse(
-      readFileSync(new URL('../../schema/envelope-v1.json', import.meta.url), 'utf8'),
+      readFileSync(
+        new URL('../../schema/envelope-v1.json', import.meta.url),
+        'utf8',
+      ),
     );
 
     // Act
@@ -96,7 +104,13 @@ describe('envelope v1', () => {
     expect(shipped).toEqual(generated);
     expect(generated.additionalProperties).toBe(false);
     expect(generated.required).toEqual(
-      expect.arrayContaining(['id', 'taskType', 'businessId', 'createdAt', 'payload']),
+      expect.arrayContaining([
+        'id',
+        'taskType',
+        'businessId',
+        'createdAt',
+        'payload',
+      ]),
     );
   });
 });

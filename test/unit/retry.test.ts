@@ -52,6 +52,8 @@ describe('retry schedule', () => {
       assertRetryPolicy({ ...DEFAULT_RETRY_POLICY, maxRetries: 6 });
 
     // Assess
-    expect(check).toThrow('retry maxRetries must be a whole number from 0 to 5 (got 6)');
+    expect(check).toThrow(
+      'retry maxRetries must be a whole number from 0 to 5 (got 6)',
+    );
   });
 });
