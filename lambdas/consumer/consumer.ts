@@ -1,12 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import {
   BatchProcessor,
   EventType,
   processPartialResponse,
 } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type {
   Context,
@@ -68,8 +68,7 @@ export function createConsumer(options: ConsumerOptions) {
   const retry = options.retry ?? DEFAULT_RETRY_POLICY;
   assertRetryPolicy(retry);
   options.registry.get(options.taskType);
-  const logger =
-    options.logger ?? new Logger({ serviceName: 'tasklane' });
+  const logger = options.logger ?? new Logger({ serviceName: 'tasklane' });
   const metrics =
     options.metrics ??
     new Metrics({

@@ -1,4 +1,4 @@
-import { type SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import type { AttemptError } from '../../lib/outbox.ts';
 
@@ -48,7 +48,10 @@ export async function sendToDeadLetterQueue(
       MessageBody: record.body,
       MessageAttributes: {
         [names.reason]: text(letter.reason),
-        [names.attempts]: { DataType: 'Number', StringValue: String(letter.attempts) },
+        [names.attempts]: {
+          DataType: 'Number',
+          StringValue: String(letter.attempts),
+        },
         [names.errorCode]: text(letter.code),
         [names.lastError]: text(
           letter.lastError.slice(0, ERROR_MESSAGE_LIMIT) || '-',

@@ -29,7 +29,10 @@ const IDEMPOTENCY_EXPIRY_SECONDS = 24 * 3600;
 
 export interface ExecutorOptions {
   readonly clients: AwsClients;
-  readonly tables: { readonly idempotency: string; readonly statusOutbox: string };
+  readonly tables: {
+    readonly idempotency: string;
+    readonly statusOutbox: string;
+  };
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly retry: RetryPolicy;
   readonly logger: Logger;
@@ -60,9 +63,17 @@ export function createTaskExecutor(options: ExecutorOptions) {
 
   const run = async (envelope: Envelope, task: ValidTask, context: Context) => {
     const { module, payload } = task;
-    const missing = await module.findMissingBusinessId(envelope, payload, services);
+    const missing = await module.findMissingBusinessId(
+      envelope,
+      payload,
+      services,
+    );
     if (missing) {
-      throw new BusinessIdNotFoundError(envelope.taskType, envelope.businessId, missing);
+      throw new BusinessIdNotFoundError(
+        envelope.taskType,
+        envelope.businessId,
+        missing,
+      );
     }
     const attempt = await outbox.startAttempt(
       task.identity,

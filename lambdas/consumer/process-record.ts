@@ -13,13 +13,22 @@ import {
 } from '../../lib/outbox.ts';
 import { deadLetterQueueNameFor, queueNameOf } from '../../lib/queue-names.ts';
 import type { QueueUrlResolver } from '../../lib/queue-urls.ts';
-import { maxAttempts, type RetryPolicy, retryDelaySeconds } from '../../lib/retry.ts';
+import {
+  maxAttempts,
+  type RetryPolicy,
+  retryDelaySeconds,
+} from '../../lib/retry.ts';
 import {
   type DeadLetter,
   ERROR_MESSAGE_LIMIT,
   sendToDeadLetterQueue,
 } from './dead-letter.ts';
-import { InvalidTaskError, type ReadTaskOptions, readTask, type ValidTask } from './read-task.ts';
+import {
+  InvalidTaskError,
+  type ReadTaskOptions,
+  readTask,
+  type ValidTask,
+} from './read-task.ts';
 
 /** Runs a valid task once, idempotently; resolves to the attempt number. */
 export type TaskExecutor = (
@@ -114,18 +123,31 @@ async function handleFailure(
 ): Promise<void> {
   const { identity } = task;
   if (error instanceof BusinessIdNotFoundError) {
-    return deadLetter(record, identity, letterOf('INVALID', error, 0, []), deps);
+    return deadLetter(
+      record,
+      identity,
+      letterOf('INVALID', error, 0, []),
+      deps,
+    );
   }
   if (error instanceof AttemptsExhaustedError) {
     const history = (await deps.outbox.get(identity.taskId))?.errors ?? [];
-    const letter = letterOf('RETRIES_EXHAUSTED', error, error.attempts, history);
+    const letter = letterOf(
+      'RETRIES_EXHAUSTED',
+      error,
+      error.attempts,
+      history,
+    );
     return deadLetter(record, identity, letter, deps);
   }
   if (!(error instanceof AttemptFailedError)) {
     // Not the task's fault (an in-progress duplicate, an outage of the
     // outbox): the record returns after a short wait, no attempt used.
     await delay(record, deps.retry.baseDelaySeconds, deps);
-    throw new RetryLaterError(`record left for later: ${messageOf(error)}`, error);
+    throw new RetryLaterError(
+      `record left for later: ${messageOf(error)}`,
+      error,
+    );
   }
   const history = await deps.outbox.recordError(identity.taskId, {
     attempt: error.attempt,

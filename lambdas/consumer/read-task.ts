@@ -39,14 +39,19 @@ export interface ReadTaskOptions {
  * Parses and validates a message: JSON, envelope, task type, payload.
  * Throws InvalidTaskError naming the field and value at fault.
  */
-export function readTask(record: SQSRecord, options: ReadTaskOptions): ValidTask {
+export function readTask(
+  record: SQSRecord,
+  options: ReadTaskOptions,
+): ValidTask {
   const raw = parseJson(record);
   const identity = identityOf(raw, record, options.schema);
   const fail = (cause: TasklaneError) => new InvalidTaskError(identity, cause);
 
   const parsed = options.schema.safeParse(raw);
   if (!parsed.success) {
-    throw fail(new ValidationError('INVALID_ENVELOPE', fieldIssues(parsed.error, raw)));
+    throw fail(
+      new ValidationError('INVALID_ENVELOPE', fieldIssues(parsed.error, raw)),
+    );
   }
   const envelope = parsed.data;
   if (envelope.taskType !== options.taskType) {

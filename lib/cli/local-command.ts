@@ -19,7 +19,9 @@ interface LocalOptions {
 function port(value: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 0 || number > 65_535) {
-    throw new InvalidArgumentError(`must be a port from 0 to 65535 (got ${value})`);
+    throw new InvalidArgumentError(
+      `must be a port from 0 to 65535 (got ${value})`,
+    );
   }
   return number;
 }
@@ -31,11 +33,16 @@ export function localCommand(version: string): Command {
       'run the whole pipeline on embedded emulators (SQS, SNS, S3, DynamoDB)',
     )
     .option('--port <port>', 'port of the SQS/SNS/S3 endpoint', port, 4566)
-    .option('--dynamodb-port <port>', 'port of the DynamoDB endpoint', port, 4567)
+    .option(
+      '--dynamodb-port <port>',
+      'port of the DynamoDB endpoint',
+      port,
+      4567,
+    )
     .option('--prefix <prefix>', 'start of every resource name', DEFAULT_PREFIX)
     .option('--no-demo', 'serve only; send no demo workload')
     .addOption(
-      new Option('--log-level <level>', 'level of the consumers\' JSON logs')
+      new Option('--log-level <level>', "level of the consumers' JSON logs")
         .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
         .default('WARN'),
     )
