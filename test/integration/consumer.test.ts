@@ -1,17 +1,24 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
 import {
   GetQueueAttributesCommand,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsumer } from '../../lambdas/consumer/consumer.ts';
 import { demoExecutions } from '../../lib/local/demo-tasks.ts';
+import { createLambdaContext } from '../../lib/local/lambda-context.ts';
+import { LocalMetrics } from '../../lib/local/local-metrics.ts';
 import type { LocalPipeline } from '../../lib/local/runtime.ts';
 import {
   demoEnvelope,
+  FAST_RETRY,
   finalStatus,
   readDeadLetters,
   sendBody,
   startTestPipeline,
+  testRegistry,
 } from '../helpers/pipeline.ts';
 
 describe('consumer on fauxqs and dynalite', () => {
@@ -258,7 +265,71 @@ describe('consumer on fauxqs and dynalite', () => {
       ['failed', 'RETRIES_EXHAUSTED', 6],
     ]);
   });
+
+  it('counts executions, not receives: a ninth receive still runs as attempt 1', async () => {
+    // Prepare: a record SQS has handed out 8 times before, none of which
+    // reached the handler (throttled receives, a crash before start).
+    const metrics = new LocalMetrics('demo.flaky');
+    const handler = createConsumer({
+      taskType: 'demo.flaky',
+      registry: testRegistry,
+      clients: pipeline.clients,
+      tables: {
+        idempotency: pipeline.resources.names.idempotencyTable,
+        statusOutbox: pipeline.resources.names.statusOutboxTable,
+      },
+      retry: FAST_RETRY,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics,
+    });
+    const task = demoEnvelope();
+    const record = recordOf(JSON.stringify(task), '9', pipeline);
+
+    // Act
+    const response = await handler(
+      { Records: [record] },
+      createLambdaContext({
+        functionName: 'test-demo-flaky',
+        timeoutMs: 30_000,
+      }),
+    );
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(await pipeline.outbox.get(task.id)).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+    });
+    expect(metrics.totals.get('TaskCompleted')?.count).toBe(1);
+    expect(metrics.totals.get('TaskLatency')?.count).toBe(1);
+  });
 });
+
+function recordOf(
+  body: string,
+  receiveCount: string,
+  pipeline: LocalPipeline,
+): SQSRecord {
+  const queue = pipeline.resources.queues.find(
+    (q) => q.name === 'test-demo-flaky-normal',
+  );
+  return {
+    messageId: randomUUID(),
+    receiptHandle: randomUUID(),
+    body,
+    attributes: {
+      ApproximateReceiveCount: receiveCount,
+      SentTimestamp: String(Date.now() - 50),
+      SenderId: '000000000000',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queue?.arn ?? '',
+    awsRegion: 'us-east-1',
+  };
+}
 
 async function waitForEmptyQueue(pipeline: LocalPipeline, name: string) {
   const queue = pipeline.resources.queues.find((q) => q.name === name);
