@@ -185,7 +185,7 @@ function prepare(
   index: number,
   field: string,
 ): OutgoingMessage {
-  const envelope = validate(ctx, task, field);
+  const envelope = validateTask(ctx, task, field);
   const body = JSON.stringify(envelope);
   const attributes = {
     taskType: { DataType: 'String', StringValue: envelope.taskType },
@@ -206,12 +206,24 @@ function prepare(
   return { index, envelope, queueName, body, attributes, bytes };
 }
 
+/** What validating a task needs: `createEventPublisher` shares it. */
+export interface TaskValidation {
+  readonly registry: TaskRegistry;
+  readonly schema: ReturnType<typeof envelopeSchema>;
+}
+
 /**
- * Checks the envelope and, when the task type is known, the payload, so one
- * error names every problem. The body keeps the payload as given: the
- * consumer parses it again, and a transformed payload might not parse twice.
+ * Fills `id`, `createdAt` and the task type's default timeout, then checks
+ * the envelope and, when the task type is known, the payload, so one error
+ * names every problem; `field` prefixes each field path. The body keeps the
+ * payload as given: the consumer parses it again, and a transformed payload
+ * might not parse twice. Throws ValidationError or UnknownTaskTypeError.
  */
-function validate(ctx: Context, task: TaskInput, field: string): Envelope {
+export function validateTask(
+  ctx: TaskValidation,
+  task: TaskInput,
+  field: string,
+): Envelope {
   const module = ctx.registry.has(task.taskType)
     ? ctx.registry.get(task.taskType)
     : undefined;
