@@ -105,7 +105,12 @@ function failureRateOf(
   return new cloudwatch.MathExpression({
     expression:
       '100 * FILL(failed, 0) / (FILL(completed, 0) + FILL(failed, 0))',
-    usingMetrics: { completed, failed },
+    // The counts are summed over the rate's own period, so that CloudWatch
+    // has no periods to reconcile.
+    usingMetrics: {
+      completed: completed.with({ period: FAILURE_RATE_PERIOD }),
+      failed: failed.with({ period: FAILURE_RATE_PERIOD }),
+    },
     period: FAILURE_RATE_PERIOD,
     label: 'failure rate (%)',
   });
