@@ -83,7 +83,7 @@ export function senderAllowlistStatement(
 
 /** Adds the allowlist deny to each queue's policy. */
 export function denySendersOutsideAllowlist(
-  queues: readonly sqs.Queue[],
+  queues: readonly sqs.IQueue[],
   allowlist: SenderAllowlist,
   exemptRoleArns: string[],
 ): void {
