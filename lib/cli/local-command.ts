@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtInTasks } from '../../lambdas/tasks/index.ts';
 import { runDemo } from '../local/demo.ts';
 import { demoFlaky } from '../local/demo-tasks.ts';
+import { startMetricsServer } from '../local/metrics-server.ts';
 import { type LocalPipeline, startLocalPipeline } from '../local/runtime.ts';
 import { DEFAULT_PREFIX } from '../queue-names.ts';
 import { createRegistry } from '../registry.ts';
@@ -11,6 +12,8 @@ import type { TaskModule } from '../task-module.ts';
 interface LocalOptions {
   port: number;
   dynamodbPort: number;
+  metricsPort: number;
+  metrics: boolean;
   prefix: string;
   demo: boolean;
   logLevel: LogLevel;
@@ -39,6 +42,13 @@ export function localCommand(version: string): Command {
       port,
       4567,
     )
+    .option(
+      '--metrics-port <port>',
+      'port of the Prometheus /metrics endpoint',
+      port,
+      9464,
+    )
+    .option('--no-metrics', 'serve no /metrics endpoint')
     .option('--prefix <prefix>', 'start of every resource name', DEFAULT_PREFIX)
     .option('--no-demo', 'serve only; send no demo workload')
     .addOption(
@@ -61,15 +71,26 @@ async function runLocal(options: LocalOptions, version: string) {
     ports: { messaging: options.port, dynamodb: options.dynamodbPort },
     logLevel: options.logLevel,
   });
-  stopOnSignal(pipeline);
-  printBanner(pipeline, version);
+  const metrics = options.metrics
+    ? await startMetricsServer({ pipeline, port: options.metricsPort, version })
+    : undefined;
+  stopOnSignal(async () => {
+    await metrics?.stop();
+    await pipeline.stop();
+  });
+  printBanner(pipeline, version, metrics?.url);
   if (options.demo) await runDemo(pipeline, console.log);
 }
 
-function printBanner(pipeline: LocalPipeline, version: string) {
+function printBanner(
+  pipeline: LocalPipeline,
+  version: string,
+  metricsUrl: string | undefined,
+) {
   console.log(`tasklane ${version}: local pipeline`);
   console.log(`  SQS, SNS and S3 endpoint  ${pipeline.endpoint}`);
   console.log(`  DynamoDB endpoint         ${pipeline.dynamodbEndpoint}`);
+  if (metricsUrl) console.log(`  Prometheus metrics        ${metricsUrl}`);
   for (const queue of pipeline.resources.queues) {
     console.log(`  queue ${queue.name.padEnd(40)} ${queue.url}`);
   }
@@ -79,13 +100,13 @@ function printBanner(pipeline: LocalPipeline, version: string) {
   );
 }
 
-function stopOnSignal(pipeline: LocalPipeline) {
+function stopOnSignal(stopAll: () => Promise<void>) {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing the tasks in flight, then stopping`);
-    await pipeline.stop();
+    await stopAll();
     console.log('stopped');
     process.exit(0);
   };

@@ -10,7 +10,16 @@ describe('tasklane local', () => {
     // Prepare
     const child = spawn(
       process.execPath,
-      ['bin/tasklane.ts', 'local', '--port', '0', '--dynamodb-port', '0'],
+      [
+        'bin/tasklane.ts',
+        'local',
+        '--port',
+        '0',
+        '--dynamodb-port',
+        '0',
+        '--metrics-port',
+        '0',
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     // The consumers' JSON logs go to stderr; kept for a failure's message.
@@ -26,6 +35,10 @@ describe('tasklane local', () => {
       lines.push(line);
       if (demoLines().length === 5) break;
     }
+    const metricsUrl = lines
+      .map((l) => /Prometheus metrics +(\S+)/.exec(l)?.[1])
+      .find(Boolean);
+    const metrics = await (await fetch(metricsUrl ?? '')).text();
     child.kill('SIGINT');
     const [code] = await once(child, 'exit');
 
@@ -52,6 +65,9 @@ describe('tasklane local', () => {
         /an invalid envelope +dead-lettered .*INVALID field priority/,
       ),
     ]);
+    expect(metrics).toMatch(
+      /tasklane_task_completed_total\{task_type="order\.notification"\} 1/,
+    );
     expect(code, logs).toBe(0);
   });
 });
