@@ -57,5 +57,7 @@ export function resourceNames(prefix: string) {
     ordersTable: `${prefix}-orders`,
     backupBucket: `${prefix}-backup`,
     notificationTopic: `${prefix}-notifications`,
+    callbackTargetsTable: `${prefix}-callback-targets`,
+    callbacksDeadLetterQueue: `${prefix}-callbacks-dlq`,
   } as const;
 }

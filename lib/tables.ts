@@ -19,5 +19,12 @@ export const OUTBOX_PENDING_INDEX = 'pending-by-target';
 export const OUTBOX_PENDING_TARGET = 'pendingTarget';
 export const OUTBOX_FINISHED_AT = 'finishedAt';
 
+/**
+ * Callback targets: one item per callback URL, keyed by the URL, holding
+ * the throttle's state (last delivery, pending delivery, back-off) and the
+ * lease of the dispatcher that is delivering to it.
+ */
+export const CALLBACK_TARGETS_KEY = 'target';
+
 /** Demo and test orders for `order.notification`, keyed by order id. */
 export const ORDERS_KEY = 'orderId';

@@ -23,6 +23,7 @@ import {
 } from '../queue-settings.ts';
 import type { TaskRegistry } from '../registry.ts';
 import {
+  CALLBACK_TARGETS_KEY,
   IDEMPOTENCY_KEY,
   ORDERS_KEY,
   OUTBOX_FINISHED_AT,
@@ -46,6 +47,8 @@ export interface LocalResources {
   readonly deadLetterQueueUrls: ReadonlyMap<string, string>;
   readonly names: ReturnType<typeof resourceNames>;
   readonly notificationTopicArn: string;
+  /** Where the callback dispatcher dead-letters statuses it cannot deliver. */
+  readonly callbacksDeadLetterQueueUrl: string;
   /** The environment the consumer functions get on AWS. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -77,6 +80,11 @@ export async function createLocalResources(
     }
   }
 
+  const callbacksDlq = await createQueue(
+    clients,
+    names.callbacksDeadLetterQueue,
+    { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) },
+  );
   await createTables(clients, names);
   for (const bucket of [names.backupBucket]) {
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -91,6 +99,7 @@ export async function createLocalResources(
     deadLetterQueueUrls,
     names,
     notificationTopicArn,
+    callbacksDeadLetterQueueUrl: callbacksDlq.url,
     env: {
       [ORDERS_TABLE_ENV]: names.ordersTable,
       [NOTIFICATION_TOPIC_ENV]: notificationTopicArn,
@@ -130,6 +139,9 @@ async function createTables(
 
   await clients.dynamodb.send(simple(names.idempotencyTable, IDEMPOTENCY_KEY));
   await clients.dynamodb.send(simple(names.ordersTable, ORDERS_KEY));
+  await clients.dynamodb.send(
+    simple(names.callbackTargetsTable, CALLBACK_TARGETS_KEY),
+  );
   await clients.dynamodb.send(
     new CreateTableCommand({
       TableName: names.statusOutboxTable,
