@@ -20,6 +20,21 @@ export const TaskTypeSchema = z
     'must be lower-case words separated by dots, such as order.notification',
   );
 
+/**
+ * A business id: 1-256 characters naming something of the business system.
+ * It is opaque, but travels into keys, logs, notification subjects and
+ * callbacks, so control characters (a line break could forge a log line)
+ * and unpaired surrogates (not encodable as UTF-8) are refused.
+ */
+export const BusinessIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .regex(
+    /^[^\p{Cc}\p{Cs}]*$/u,
+    'must not contain control characters or unpaired surrogates',
+  );
+
 export const PrioritySchema = z.enum(['high', 'normal']);
 export type Priority = z.infer<typeof PrioritySchema>;
 export const PRIORITIES: readonly Priority[] = PrioritySchema.options;
@@ -36,9 +51,12 @@ export interface EnvelopeSchemaOptions {
 
 function callbackUrlSchema(allowHttp: boolean) {
   const protocol = allowHttp ? /^https?$/ : /^https$/;
+  const message = allowHttp ? 'must be an http(s) URL' : 'must be an https URL';
   return z.url({
     protocol,
-    error: allowHttp ? 'must be an http(s) URL' : 'must be an https URL',
+    // Only for the URL's form: a check added later, such as its length,
+    // would otherwise report this message too.
+    error: (issue) => (issue.code === 'invalid_format' ? message : undefined),
   });
 }
 
@@ -51,7 +69,7 @@ export function envelopeSchema(options: EnvelopeSchemaOptions = {}) {
     schemaVersion: z.literal(SCHEMA_VERSION).default(SCHEMA_VERSION),
     id: z.uuid(),
     taskType: TaskTypeSchema,
-    businessId: z.string().min(1).max(256),
+    businessId: BusinessIdSchema,
     priority: PrioritySchema.default('normal'),
     timeoutMs: z.int().min(TIMEOUT_MS_MIN).max(TIMEOUT_MS_MAX).optional(),
     createdAt: z.iso.datetime({ offset: true }),

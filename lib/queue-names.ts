@@ -59,5 +59,6 @@ export function resourceNames(prefix: string) {
     notificationTopic: `${prefix}-notifications`,
     callbackTargetsTable: `${prefix}-callback-targets`,
     callbacksDeadLetterQueue: `${prefix}-callbacks-dlq`,
+    undeliveredQueue: `${prefix}-tasks-undelivered`,
   } as const;
 }

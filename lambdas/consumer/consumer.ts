@@ -15,6 +15,7 @@ import type {
   SQSRecord,
 } from 'aws-lambda';
 import type { AwsClients } from '../../lib/aws-clients.ts';
+import type { CallbackNotifier } from '../../lib/callbacks/notify.ts';
 import { envelopeSchema } from '../../lib/envelope.ts';
 
 import { createQueueUrlResolver } from '../../lib/queue-urls.ts';
@@ -43,6 +44,13 @@ export interface ConsumerOptions {
   readonly retry?: RetryPolicy;
   /** Accept http callback URLs; local mode only. @default false */
   readonly allowHttpCallbacks?: boolean;
+  /** Schedules callback deliveries. @default - statuses wait in the outbox */
+  readonly callbacks?: CallbackNotifier;
+  /**
+   * Callback target of this task type's tasks that name none.
+   * @default - only tasks that name a callbackUrl get callbacks
+   */
+  readonly callbackUrl?: string;
   /** @default a Powertools Logger for service `tasklane` */
   readonly logger?: Logger;
   /** @default Powertools Metrics in namespace `Tasklane`, dimension TaskType */
@@ -86,6 +94,8 @@ export function createConsumer(options: ConsumerOptions) {
     retry,
     queueUrl: createQueueUrlResolver(options.clients.sqs),
     execute: executor.execute,
+    callbacks: options.callbacks,
+    callbackUrl: options.callbackUrl,
     logger,
     metrics,
   };

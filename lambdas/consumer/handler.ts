@@ -5,6 +5,7 @@
  * one that passes its own registry to `createConsumer`.
  */
 import { createAwsClients } from '../../lib/aws-clients.ts';
+import { CALLBACK_ENV, notifierFromEnv } from '../../lib/callbacks/env.ts';
 import { builtInRegistry } from '../tasks/index.ts';
 import { createConsumer } from './consumer.ts';
 
@@ -14,12 +15,19 @@ function requireEnv(name: string): string {
   return value;
 }
 
+const clients = createAwsClients();
+
 export const handler = createConsumer({
   taskType: requireEnv('TASKLANE_TASK_TYPE'),
   registry: builtInRegistry,
-  clients: createAwsClients(),
+  clients,
   tables: {
     idempotency: requireEnv('TASKLANE_IDEMPOTENCY_TABLE'),
     statusOutbox: requireEnv('TASKLANE_STATUS_OUTBOX_TABLE'),
   },
+  // Without a targets table the stack has no callbacks for this function.
+  callbacks: process.env[CALLBACK_ENV.targetsTable]
+    ? notifierFromEnv(process.env, clients)
+    : undefined,
+  callbackUrl: process.env.TASKLANE_CALLBACK_URL || undefined,
 });

@@ -3,6 +3,7 @@ import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import type { AwsClients } from '../../lib/aws-clients.ts';
+import type { CallbackNotifier } from '../../lib/callbacks/notify.ts';
 import type { Envelope } from '../../lib/envelope.ts';
 import { BusinessIdNotFoundError, TasklaneError } from '../../lib/errors.ts';
 import {
@@ -39,6 +40,10 @@ export type TaskExecutor = (
 
 /** Everything one record needs, built once per function. */
 export interface RecordDeps extends ReadTaskOptions {
+  /** Schedules the delivery of statuses to callback targets. */
+  readonly callbacks?: CallbackNotifier;
+  /** Callback target of tasks of this type that name none. */
+  readonly callbackUrl?: string;
   readonly clients: AwsClients;
   readonly outbox: StatusOutbox;
   readonly retry: RetryPolicy;
@@ -100,11 +105,15 @@ async function complete(
   attempts: number,
   deps: RecordDeps,
 ): Promise<void> {
-  const fields = { ...logFields(task.identity), attempt: attempts };
-  const first = await deps.outbox.finish(task.identity, {
+  const identity = withTarget(task.identity, deps);
+  const fields = { ...logFields(identity), attempt: attempts };
+  const first = await deps.outbox.finish(identity, {
     status: 'completed',
     attempts,
   });
+  // Also after a duplicate: a crash between the two calls left the status
+  // waiting for a delivery nobody asked for.
+  await announce(identity, deps);
   if (!first) {
     deps.logger.info('duplicate of a finished task acknowledged', fields);
     return;
@@ -194,10 +203,11 @@ async function delay(record: SQSRecord, seconds: number, deps: RecordDeps) {
 
 async function deadLetter(
   record: SQSRecord,
-  identity: TaskIdentity,
+  task: TaskIdentity,
   letter: DeadLetter,
   deps: RecordDeps,
 ): Promise<void> {
+  const identity = withTarget(task, deps);
   const dlqName = deadLetterQueueNameFor(queueNameOf(record.eventSourceARN));
   await sendToDeadLetterQueue(
     deps.clients.sqs,
@@ -211,6 +221,15 @@ async function deadLetter(
     reason: letter.reason,
     error: letter.lastError.slice(0, ERROR_MESSAGE_LIMIT),
   });
+  // The task is in the dead-letter queue already: failing the record now
+  // would dead-letter it twice. The status stays pending in the outbox and
+  // goes out with the target's next delivery.
+  await announce(identity, deps).catch((error: unknown) =>
+    deps.logger.error('callback delivery not scheduled', {
+      ...logFields(identity),
+      error: messageOf(error),
+    }),
+  );
   deps.metrics.addMetric('TaskDeadLettered', MetricUnit.Count, 1);
   deps.metrics.addMetric('TaskFailed', MetricUnit.Count, 1);
   deps.logger.error('task dead-lettered', {
@@ -237,6 +256,19 @@ function letterOf(
     lastError: last?.message ?? messageOf(error),
     history,
   };
+}
+
+/** The task with its callback target: its own, or its task type's. */
+function withTarget(identity: TaskIdentity, deps: RecordDeps): TaskIdentity {
+  if (identity.callbackUrl || !deps.callbackUrl) return identity;
+  return { ...identity, callbackUrl: deps.callbackUrl };
+}
+
+/** Asks for a delivery of the task's status to its callback target. */
+async function announce(identity: TaskIdentity, deps: RecordDeps) {
+  if (identity.callbackUrl && deps.callbacks) {
+    await deps.callbacks.notifyPending(identity.callbackUrl);
+  }
 }
 
 function logFields(identity: TaskIdentity) {

@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import type { Envelope, envelopeSchema } from '../../lib/envelope.ts';
 import {
   fieldIssues,
+  fieldPath,
   InvalidJsonError,
   TasklaneError,
   ValidationError,
@@ -58,12 +59,29 @@ export function readTask(
     throw fail(wrongQueue(envelope.taskType, options.taskType));
   }
   const module = options.registry.get(envelope.taskType);
-  const payload = module.payloadSchema.safeParse(envelope.payload);
-  if (!payload.success) {
-    const issues = fieldIssues(payload.error, envelope.payload, 'payload');
-    throw fail(new ValidationError('INVALID_PAYLOAD', issues));
-  }
+  const payload = readPayload(module, raw as RawEnvelope);
+  if (payload instanceof ValidationError) throw fail(payload);
   return { envelope, payload: payload.data, module, identity };
+}
+
+/** An envelope as JSON.parse made it, once the schema accepted it. */
+type RawEnvelope = { readonly payload: Record<string, unknown> };
+
+/**
+ * Checks the payload as parsed, not the envelope's copy of it: zod leaves
+ * out a `__proto__` key when it copies a record, which would hide that key
+ * from a strict payload schema.
+ */
+function readPayload(
+  module: TaskModule,
+  raw: RawEnvelope,
+): ValidationError | { data: unknown } {
+  const illFormed = illFormedText(raw.payload);
+  if (illFormed) return illFormedPayload(raw.payload, illFormed);
+  const payload = module.payloadSchema.safeParse(raw.payload);
+  if (payload.success) return { data: payload.data };
+  const issues = fieldIssues(payload.error, raw.payload, 'payload');
+  return new ValidationError('INVALID_PAYLOAD', issues);
 }
 
 function parseJson(record: SQSRecord): unknown {
@@ -81,6 +99,70 @@ function wrongQueue(found: string, expected: string): ValidationError {
       field: 'taskType',
       message: `this queue carries ${expected} tasks only`,
       value: found,
+    },
+  ]);
+}
+
+/** A value met while walking a payload, linked to its parent for its path. */
+interface Visit {
+  readonly value: unknown;
+  readonly key?: PropertyKey;
+  readonly parent?: Visit;
+}
+
+/**
+ * The path of the first string or key holding an unpaired surrogate, which
+ * JSON can escape (`"\\ud800"`) but UTF-8, and so DynamoDB, SNS and SQS
+ * attributes, cannot carry. Walks with a stack and parent links, so a body
+ * nested 100,000 deep costs neither the call stack nor quadratic time.
+ */
+function illFormedText(value: unknown): PropertyKey[] | undefined {
+  const stack: Visit[] = [{ value }];
+  for (let visit = stack.pop(); visit; visit = stack.pop()) {
+    const current = visit.value;
+    if (typeof current === 'string' && !current.isWellFormed()) {
+      return pathOf(visit);
+    }
+    if (typeof current !== 'object' || current === null) continue;
+    const isArray = Array.isArray(current);
+    for (const [key, child] of Object.entries(current)) {
+      const next = {
+        value: child,
+        key: isArray ? Number(key) : key,
+        parent: visit,
+      };
+      if (!key.isWellFormed()) return pathOf(next);
+      stack.push(next);
+    }
+  }
+  return undefined;
+}
+
+function pathOf(visit: Visit): PropertyKey[] {
+  const path: PropertyKey[] = [];
+  for (let at: Visit | undefined = visit; at?.parent; at = at.parent) {
+    path.unshift(at.key as PropertyKey);
+  }
+  return path;
+}
+
+function illFormedPayload(
+  payload: unknown,
+  path: PropertyKey[],
+): ValidationError {
+  const key = path.at(-1);
+  const value = path.reduce<unknown>(
+    (current, step) => (current as Record<PropertyKey, unknown>)[step],
+    payload,
+  );
+  const badKey = typeof key === 'string' && !key.isWellFormed();
+  return new ValidationError('INVALID_PAYLOAD', [
+    {
+      field: fieldPath('payload', path),
+      message: badKey
+        ? 'names a key with an unpaired surrogate'
+        : 'must not contain unpaired surrogates',
+      ...(badKey ? {} : { value }),
     },
   ]);
 }
@@ -103,14 +185,20 @@ function identityOf(
     string,
     unknown
   >;
-  const text = (key: string) =>
-    typeof fields[key] === 'string' ? fields[key] : undefined;
+  // Only values that pass their own field's schema: a 500 KB business id
+  // would make the status outbox item too large for DynamoDB, and the
+  // record would never reach its final status.
+  const valid = <K extends 'taskType' | 'businessId' | 'callbackUrl'>(
+    key: K,
+  ) => {
+    const result = schema.shape[key].safeParse(fields[key]);
+    return result.success ? (result.data as string | undefined) : undefined;
+  };
   const id = schema.shape.id.safeParse(fields.id);
-  const callback = schema.shape.callbackUrl.safeParse(fields.callbackUrl);
   return {
     taskId: id.success ? id.data : messageTaskId(record),
-    taskType: text('taskType'),
-    businessId: text('businessId'),
-    callbackUrl: callback.success ? callback.data : undefined,
+    taskType: valid('taskType'),
+    businessId: valid('businessId'),
+    callbackUrl: valid('callbackUrl'),
   };
 }

@@ -1,7 +1,10 @@
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtInTasks } from '../../lambdas/tasks/index.ts';
+import { parseDuration } from '../callbacks/config.ts';
+import { localSigningKey } from '../callbacks/secrets.ts';
 import { runDemo } from '../local/demo.ts';
+import { startDemoReceiver } from '../local/demo-receiver.ts';
 import { demoFlaky } from '../local/demo-tasks.ts';
 import { startMetricsServer } from '../local/metrics-server.ts';
 import { type LocalPipeline, startLocalPipeline } from '../local/runtime.ts';
@@ -14,9 +17,18 @@ interface LocalOptions {
   dynamodbPort: number;
   metricsPort: number;
   metrics: boolean;
+  callbackInterval: number;
   prefix: string;
   demo: boolean;
   logLevel: LogLevel;
+}
+
+function duration(value: string): number {
+  try {
+    return parseDuration(value, '--callback-interval');
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function port(value: string): number {
@@ -49,6 +61,12 @@ export function localCommand(version: string): Command {
       9464,
     )
     .option('--no-metrics', 'serve no /metrics endpoint')
+    .option(
+      '--callback-interval <duration>',
+      'least time between two callbacks to one target, such as 2s or 1m',
+      duration,
+      60_000,
+    )
     .option('--prefix <prefix>', 'start of every resource name', DEFAULT_PREFIX)
     .option('--no-demo', 'serve only; send no demo workload')
     .addOption(
@@ -65,21 +83,28 @@ async function runLocal(options: LocalOptions, version: string) {
   const modules = options.demo
     ? [...builtInTasks, demoFlaky as TaskModule]
     : builtInTasks;
+  const signingKey = localSigningKey();
   const pipeline = await startLocalPipeline({
     registry: createRegistry(modules),
     prefix: options.prefix,
     ports: { messaging: options.port, dynamodb: options.dynamodbPort },
     logLevel: options.logLevel,
+    callbackIntervalMs: options.callbackInterval,
+    signingKey,
   });
   const metrics = options.metrics
     ? await startMetricsServer({ pipeline, port: options.metricsPort, version })
     : undefined;
+  const receiver = options.demo
+    ? await startDemoReceiver(signingKey, console.log)
+    : undefined;
   stopOnSignal(async () => {
     await metrics?.stop();
     await pipeline.stop();
+    await receiver?.stop();
   });
   printBanner(pipeline, version, metrics?.url);
-  if (options.demo) await runDemo(pipeline, console.log);
+  if (receiver) await runDemo(pipeline, console.log, receiver.url);
 }
 
 function printBanner(

@@ -5,6 +5,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { PRIORITIES, type Priority } from '../envelope.ts';
+import { resourceNames } from '../queue-names.ts';
 import {
   TASK_EVENT_DETAIL_TYPE,
   TASK_EVENT_SOURCE,
@@ -54,7 +55,7 @@ export class TaskEventRoutes extends Construct {
     this.undeliveredQueue = new sqs.Queue(this, 'Undelivered', {
       // Not `-dlq`: that ending belongs to the dead-letter queue of a task
       // type, and a task type may well be called `tasks`.
-      queueName: `${prefix}-tasks-undelivered`,
+      queueName: resourceNames(prefix).undeliveredQueue,
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: key,
       enforceSSL: true,

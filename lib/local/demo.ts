@@ -17,11 +17,13 @@ interface DemoTask {
  * Sends a short workload through the local pipeline and prints how each
  * task ended: successes of both built-in task types, a retry that later
  * succeeds, a task whose order does not exist and an invalid envelope, both
- * dead-lettered. Resolves to the final records, by task id.
+ * dead-lettered. With a `callbackUrl`, every task names it, so each status
+ * also reaches that callback target. Resolves to the final records.
  */
 export async function runDemo(
   pipeline: LocalPipeline,
   print: (line: string) => void,
+  callbackUrl?: string,
 ): Promise<Map<string, TaskRecord>> {
   const dataBucket = await seedBusinessData(pipeline);
   const producer = createProducer({
@@ -32,7 +34,7 @@ export async function runDemo(
   });
   const send = async (shows: string, task: TaskInput): Promise<DemoTask> => ({
     shows,
-    taskId: (await producer.send(task)).id,
+    taskId: (await producer.send({ ...task, callbackUrl })).id,
   });
 
   const tasks = [
@@ -57,7 +59,7 @@ export async function runDemo(
       businessId: 'order-9999',
       payload: { event: 'shipped', message: 'On its way' },
     }),
-    await sendInvalid(pipeline),
+    await sendInvalid(pipeline, callbackUrl),
   ];
   print(`demo: sent ${tasks.length} tasks, waiting for their final status`);
 
@@ -91,7 +93,10 @@ async function seedBusinessData(pipeline: LocalPipeline): Promise<string> {
 }
 
 /** Sends, as a careless producer using the SDK might, an envelope with a bad priority. */
-async function sendInvalid(pipeline: LocalPipeline): Promise<DemoTask> {
+async function sendInvalid(
+  pipeline: LocalPipeline,
+  callbackUrl: string | undefined,
+): Promise<DemoTask> {
   const taskId = crypto.randomUUID();
   const queue = taskQueueName(pipeline.prefix, 'order.notification', 'normal');
   const url = pipeline.resources.queues.find((q) => q.name === queue)?.url;
@@ -104,6 +109,7 @@ async function sendInvalid(pipeline: LocalPipeline): Promise<DemoTask> {
         businessId: 'order-1001',
         priority: 'urgent',
         createdAt: new Date().toISOString(),
+        callbackUrl,
         payload: { event: 'paid', message: 'Paid' },
       }),
     }),

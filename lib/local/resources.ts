@@ -49,6 +49,8 @@ export interface LocalResources {
   readonly notificationTopicArn: string;
   /** Where the callback dispatcher dead-letters statuses it cannot deliver. */
   readonly callbacksDeadLetterQueueUrl: string;
+  /** Queue of task events of no known task type. */
+  readonly undeliveredQueueUrl: string;
   /** The environment the consumer functions get on AWS. */
   readonly env: Readonly<Record<string, string>>;
 }
@@ -85,6 +87,11 @@ export async function createLocalResources(
     names.callbacksDeadLetterQueue,
     { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) },
   );
+  // On AWS the bus sends events of no known task type here; locally there
+  // is no bus, but the queue exists as it does there.
+  const undelivered = await createQueue(clients, names.undeliveredQueue, {
+    MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS),
+  });
   await createTables(clients, names);
   for (const bucket of [names.backupBucket]) {
     await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -100,6 +107,7 @@ export async function createLocalResources(
     names,
     notificationTopicArn,
     callbacksDeadLetterQueueUrl: callbacksDlq.url,
+    undeliveredQueueUrl: undelivered.url,
     env: {
       [ORDERS_TABLE_ENV]: names.ordersTable,
       [NOTIFICATION_TOPIC_ENV]: notificationTopicArn,

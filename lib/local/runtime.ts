@@ -6,6 +6,11 @@ import {
   createAwsClients,
   destroyAwsClients,
 } from '../aws-clients.ts';
+import {
+  type LocalCallbacks,
+  startLocalCallbacks,
+} from '../callbacks/local.ts';
+import { localSigningKey, type SigningKey } from '../callbacks/secrets.ts';
 import { createStatusOutbox, type StatusOutbox } from '../outbox.ts';
 import { assertPrefix, DEFAULT_PREFIX } from '../queue-names.ts';
 import { functionTimeoutSeconds } from '../queue-settings.ts';
@@ -27,6 +32,15 @@ export interface LocalPipelineOptions {
   readonly retry?: RetryPolicy;
   /** Level of the consumers' JSON logs. @default 'WARN' */
   readonly logLevel?: LogLevel;
+  /** Least time between two callbacks to one target. @default 60 s */
+  readonly callbackIntervalMs?: number;
+  /**
+   * Key callbacks are signed with.
+   * @default - from TASKLANE_CALLBACK_SECRET, generated and printed if unset
+   */
+  readonly signingKey?: SigningKey;
+  /** Callback target per task type, for tasks that name none. @default none */
+  readonly callbackUrls?: Readonly<Record<string, string>>;
 }
 
 /** A running local pipeline. */
@@ -41,6 +55,8 @@ export interface LocalPipeline {
   readonly outbox: StatusOutbox;
   /** The consumers' metrics, totalled per task type. */
   readonly metrics: ReadonlyMap<string, LocalMetrics>;
+  /** Callback delivery: the dispatcher and its in-process scheduler. */
+  readonly callbacks: LocalCallbacks;
   /** Stops polling, lets every batch in flight finish, then stops emulators. */
   stop(): Promise<void>;
 }
@@ -71,7 +87,11 @@ export async function startLocalPipeline(
     options.registry.taskTypes.map((type) => [type, new LocalMetrics(type)]),
   );
   const metricsOf = (taskType: string) => metrics.get(taskType) as LocalMetrics;
-  const pollers = startConsumers(options, clients, resources, metricsOf);
+  const callbacks = startCallbacks(options, clients, resources);
+  const pollers = startConsumers(options, clients, resources, {
+    metricsOf,
+    callbacks,
+  });
 
   return {
     endpoint: emulators.messagingEndpoint,
@@ -81,12 +101,14 @@ export async function startLocalPipeline(
     clients,
     resources,
     metrics,
+    callbacks,
     outbox: createStatusOutbox({
       dynamodb: clients.dynamodb,
       tableName: resources.names.statusOutboxTable,
     }),
     async stop() {
       await Promise.all(pollers.map((poller) => poller.stop()));
+      await callbacks.stop();
       destroyAwsClients(clients);
       await emulators.stop();
     },
@@ -97,7 +119,10 @@ function startConsumers(
   options: LocalPipelineOptions,
   clients: AwsClients,
   resources: LocalResources,
-  metricsOf: (taskType: string) => LocalMetrics,
+  shared: {
+    metricsOf: (taskType: string) => LocalMetrics;
+    callbacks: LocalCallbacks;
+  },
 ): Poller[] {
   return resources.queues.map((queue) => {
     // A logger per function: each carries its own invocation's context.
@@ -119,7 +144,9 @@ function startConsumers(
       retry: options.retry,
       allowHttpCallbacks: true,
       logger,
-      metrics: metricsOf(queue.taskType),
+      metrics: shared.metricsOf(queue.taskType),
+      callbacks: shared.callbacks,
+      callbackUrl: options.callbackUrls?.[queue.taskType],
     });
     return startPoller({
       sqs: clients.sqs,
@@ -132,5 +159,27 @@ function startConsumers(
       maxConcurrency: module.defaults.maxConcurrency,
       logger,
     });
+  });
+}
+
+function startCallbacks(
+  options: LocalPipelineOptions,
+  clients: AwsClients,
+  resources: LocalResources,
+): LocalCallbacks {
+  const { names } = resources;
+  return startLocalCallbacks({
+    clients,
+    tables: {
+      statusOutbox: names.statusOutboxTable,
+      callbackTargets: names.callbackTargetsTable,
+    },
+    deadLetterQueueUrl: resources.callbacksDeadLetterQueueUrl,
+    signingKey: options.signingKey ?? localSigningKey(),
+    timing: { intervalMs: options.callbackIntervalMs },
+    logger: new Logger({
+      serviceName: 'tasklane-callbacks',
+      logLevel: options.logLevel ?? 'WARN',
+    }),
   });
 }

@@ -30,6 +30,15 @@ export const testRegistry = createRegistry([
   demoFlaky as TaskModule,
 ]);
 
+/** The key the test pipeline signs callbacks with. */
+export const TEST_SIGNING_KEY = {
+  keyId: 'test',
+  secret: 'test-secret-0123456789',
+};
+
+/** Least time between two callbacks to one target in the test pipeline. */
+export const TEST_CALLBACK_INTERVAL_MS = 500;
+
 /** The local pipeline on free ports, quiet, with fast retries. */
 export function startTestPipeline(): Promise<LocalPipeline> {
   return startLocalPipeline({
@@ -38,6 +47,8 @@ export function startTestPipeline(): Promise<LocalPipeline> {
     ports: { messaging: 0, dynamodb: 0 },
     retry: FAST_RETRY,
     logLevel: 'SILENT',
+    signingKey: TEST_SIGNING_KEY,
+    callbackIntervalMs: TEST_CALLBACK_INTERVAL_MS,
   });
 }
 

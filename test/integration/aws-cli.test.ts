@@ -217,6 +217,8 @@ describe.skipIf(skip !== undefined).each(suites)('%s', (_name, cli) => {
     const expected = [
       ...pipeline.resources.queues.map((q) => q.url),
       ...pipeline.resources.deadLetterQueueUrls.values(),
+      pipeline.resources.callbacksDeadLetterQueueUrl,
+      pipeline.resources.undeliveredQueueUrl,
     ];
     expect([...QueueUrls].sort()).toEqual(expected.sort());
     const port = new URL(pipeline.endpoint).port;

@@ -60,7 +60,7 @@ describe('local runtime under 1,000 tasks', () => {
       `1,000 tasks through the local runtime in ${seconds.toFixed(1)} s: ` +
         `${Math.round(1000 / seconds)} tasks/s (90 of them retried once)`,
     );
-  });
+  }, 180_000);
 });
 
 async function sendRaw(pipeline: LocalPipeline, tasks: object[]) {
