@@ -59,9 +59,29 @@ export function createConsumerFunction(
     retention: LOG_RETENTION,
     encryptionKey: state.key,
   });
-  const depsLockFilePath = findLockFile(props.entry);
   const consumer = new nodejs.NodejsFunction(scope, 'Consumer', {
-    entry: props.entry,
+    ...bundledEntry(props.entry),
+    memorySize: CONSUMER_MEMORY_MB,
+    timeout: Duration.seconds(functionTimeoutSeconds(module.defaults)),
+    role: props.role,
+    logGroup,
+    description: `tasklane consumer of ${module.taskType}`,
+    environment: consumerEnvironment(module.taskType, state),
+  });
+  acknowledgeNoVpc(consumer);
+  return consumer;
+}
+
+/**
+ * Entry, runtime, architecture and bundling of a tasklane function: a
+ * minified ES-module bundle for nodejs24.x on arm64, built with the local
+ * esbuild, the AWS SDK included so the deployed code runs the versions
+ * tested.
+ */
+export function bundledEntry(entry: string) {
+  const depsLockFilePath = findLockFile(entry);
+  return {
+    entry,
     handler: 'handler',
     ...(depsLockFilePath && {
       depsLockFilePath,
@@ -69,12 +89,6 @@ export function createConsumerFunction(
     }),
     runtime: CONSUMER_RUNTIME,
     architecture: lambda.Architecture.ARM_64,
-    memorySize: CONSUMER_MEMORY_MB,
-    timeout: Duration.seconds(functionTimeoutSeconds(module.defaults)),
-    role: props.role,
-    logGroup,
-    description: `tasklane consumer of ${module.taskType}`,
-    environment: consumerEnvironment(module.taskType, state),
     bundling: {
       minify: true,
       sourceMap: true,
@@ -82,13 +96,10 @@ export function createConsumerFunction(
       target: 'node24',
       mainFields: ['module', 'main'],
       banner: REQUIRE_SHIM,
-      // The SDK is bundled so the deployed code runs the versions tested.
       externalModules: [],
       forceDockerBundling: false,
     },
-  });
-  acknowledgeNoVpc(consumer);
-  return consumer;
+  } satisfies nodejs.NodejsFunctionProps;
 }
 
 /** Names the consumer handler and the task modules read from the environment. */
@@ -110,15 +121,23 @@ function consumerEnvironment(
   };
 }
 
-/** Why the consumers run outside a VPC (Control Tower CT.LAMBDA.PR.3). */
-function acknowledgeNoVpc(consumer: lambda.Function): void {
-  Validations.of(consumer).acknowledge({
+const CONSUMER_OUTSIDE_VPC =
+  'The consumer reaches only AWS APIs (SQS, DynamoDB, SNS, S3), over ' +
+  'TLS with IAM authentication, and holds no network-reachable ' +
+  'resource; a VPC would add NAT or one interface endpoint per service ' +
+  'and zone, and cold-start latency, for no control gained.';
+
+/**
+ * Why a function runs outside a VPC (Control Tower CT.LAMBDA.PR.3).
+ * @default reason - the consumer's
+ */
+export function acknowledgeNoVpc(
+  fn: lambda.Function,
+  reason = CONSUMER_OUTSIDE_VPC,
+): void {
+  Validations.of(fn).acknowledge({
     id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
-    reason:
-      'The consumer reaches only AWS APIs (SQS, DynamoDB, SNS, S3), over ' +
-      'TLS with IAM authentication, and holds no network-reachable ' +
-      'resource; a VPC would add NAT or one interface endpoint per service ' +
-      'and zone, and cold-start latency, for no control gained.',
+    reason,
   });
 }
 

@@ -164,7 +164,7 @@ export class PipelineState extends Construct {
 }
 
 /** Block public access, TLS 1.2 or newer only, versioned, owner-enforced. */
-const PRIVATE_BUCKET = {
+export const PRIVATE_BUCKET = {
   blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
   enforceSSL: true,
   minimumTLSVersion: 1.2,
@@ -176,7 +176,10 @@ const PRIVATE_BUCKET = {
 export const GUARD = 'cdk-validator-cfnguard';
 
 /** Controls the pipeline's buckets leave to the deploying team, and why. */
-function acknowledgeBucketControls(bucket: s3.Bucket, what: string): void {
+export function acknowledgeBucketControls(
+  bucket: s3.Bucket,
+  what: string,
+): void {
   Validations.of(bucket).acknowledge(
     {
       id: `${GUARD}::s3_event_notifications_enabled_check`,

@@ -13,6 +13,7 @@ import type { TaskRegistry } from '../registry.ts';
 import type { AlarmThresholds, SenderAllowlist } from './contracts.ts';
 import { PipelineIngress } from './ingress.ts';
 import { PipelineMonitoring } from './monitoring.ts';
+import { PipelineUpkeep } from './upkeep.ts';
 import {
   denySendersOutsideAllowlist,
   isAllowlistEmpty,
@@ -171,6 +172,8 @@ export class TaskPipeline extends Construct {
   readonly monitoring: PipelineMonitoring;
   /** The EventBridge bus and the HTTPS endpoint producers send through. */
   readonly ingress: PipelineIngress;
+  /** The daily summary and the clean-up of old invalid tasks (R22). */
+  readonly upkeep: PipelineUpkeep;
 
   constructor(scope: Construct, id: string, props: TaskPipelineProps = {}) {
     super(scope, id);
@@ -202,6 +205,14 @@ export class TaskPipeline extends Construct {
       thresholds: this.thresholds,
       alarmEmail: this.alarmEmail,
       key: this.key,
+    });
+    this.upkeep = new PipelineUpkeep(this, 'Upkeep', {
+      prefix: this.prefix,
+      lanes,
+      statusOutboxTable: this.statusOutboxTable,
+      alarmTopic: this.monitoring.alarmTopic,
+      key: this.key,
+      accessLogBucket: this.state.accessLogBucket,
     });
     // Roles the ingress defines are children of this construct, so the
     // sender allowlist below exempts them too.
