@@ -149,6 +149,43 @@ export function createStatusOutbox(options: StatusOutboxOptions) {
       }
     },
 
+    /**
+     * Opens a dead-lettered task again for a redrive: a fresh budget of
+     * executions, no error history, no final status. `deadLetteredAt` names
+     * the dead-lettering being undone, so that a second delivery of the same
+     * redriven message does not reset the task again. Resolves to false when
+     * it already was reopened for that dead-lettering.
+     */
+    async reopen(taskId: string, deadLetteredAt: string) {
+      try {
+        await dynamodb.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [OUTBOX_KEY]: taskId },
+            UpdateExpression:
+              'SET redrivenFrom = :at, attempts = :zero, errors = :none ' +
+              'REMOVE #status, reason, #error, finishedAt, #pending',
+            ConditionExpression:
+              'attribute_not_exists(redrivenFrom) OR redrivenFrom <> :at',
+            ExpressionAttributeNames: {
+              '#status': 'status',
+              '#error': 'error',
+              '#pending': OUTBOX_PENDING_TARGET,
+            },
+            ExpressionAttributeValues: {
+              ':at': deadLetteredAt,
+              ':zero': 0,
+              ':none': [],
+            },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return false;
+        throw error;
+      }
+    },
+
     /** Reads a task's item, or undefined when the outbox has none. */
     async get(taskId: string): Promise<TaskRecord | undefined> {
       const { Item } = await dynamodb.send(

@@ -20,6 +20,7 @@ import {
   retryDelaySeconds,
 } from '../../lib/retry.ts';
 import {
+  DEAD_LETTER_ATTRIBUTES,
   type DeadLetter,
   ERROR_MESSAGE_LIMIT,
   sendToDeadLetterQueue,
@@ -86,9 +87,11 @@ export async function processRecord(
     task = readTask(record, deps);
   } catch (error) {
     if (!(error instanceof InvalidTaskError)) throw error;
+    await reopenIfRedriven(record, error.identity, deps);
     const letter = letterOf('INVALID', error, 0, []);
     return deadLetter(record, error.identity, letter, deps);
   }
+  await reopenIfRedriven(record, task.identity, deps);
 
   let attempt: number;
   try {
@@ -256,6 +259,29 @@ function letterOf(
     lastError: last?.message ?? messageOf(error),
     history,
   };
+}
+
+/**
+ * A message redriven from a dead-letter queue still carries the attributes
+ * the dead-lettering gave it, whether an operator's tool or an SQS message
+ * move task sent it back. Such a task starts over: a fresh budget of
+ * executions and, in time, a new final status.
+ */
+async function reopenIfRedriven(
+  record: SQSRecord,
+  identity: TaskIdentity,
+  deps: RecordDeps,
+): Promise<void> {
+  const attribute =
+    record.messageAttributes[DEAD_LETTER_ATTRIBUTES.deadLetteredAt];
+  const deadLetteredAt = attribute?.stringValue;
+  if (!deadLetteredAt) return;
+  if (await deps.outbox.reopen(identity.taskId, deadLetteredAt)) {
+    deps.logger.info('redriven task starts over', {
+      ...logFields(identity),
+      deadLetteredAt,
+    });
+  }
 }
 
 /** The task with its callback target: its own, or its task type's. */

@@ -11,7 +11,7 @@ export const demoExecutions = new Map<string, number>();
 
 /**
  * A task type for the demo and the tests: it fails its first `failTimes`
- * executions, then works for `workMs` and succeeds. It shows retries, time
+ * executions in this process, then works for `workMs` and succeeds. It shows retries, time
  * budgets and dead-lettering without touching a business system.
  */
 export const demoFlaky = defineTask({
@@ -29,10 +29,13 @@ export const demoFlaky = defineTask({
       : undefined;
   },
 
-  async handle({ envelope, payload, attempt, signal }) {
-    demoExecutions.set(envelope.id, (demoExecutions.get(envelope.id) ?? 0) + 1);
-    if (attempt <= payload.failTimes) {
-      throw new Error(`demo failure ${attempt} of ${payload.failTimes}`);
+  async handle({ envelope, payload, signal }) {
+    // Counted in executions of this process, not attempts, so that a task
+    // redriven after its last failure can succeed.
+    const execution = (demoExecutions.get(envelope.id) ?? 0) + 1;
+    demoExecutions.set(envelope.id, execution);
+    if (execution <= payload.failTimes) {
+      throw new Error(`demo failure ${execution} of ${payload.failTimes}`);
     }
     await sleep(payload.workMs, undefined, { signal });
   },

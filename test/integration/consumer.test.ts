@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   GetQueueAttributesCommand,
+  ReceiveMessageCommand,
   SendMessageBatchCommand,
+  SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -266,6 +268,30 @@ describe('consumer on fauxqs and dynalite', () => {
     ]);
   });
 
+  it('gives a redriven task a fresh budget of executions', async () => {
+    // Prepare: a task that fails 6 times, so it is dead-lettered.
+    const task = demoEnvelope({ payload: { failTimes: 6 } });
+    await send(task);
+    await finalStatus(pipeline, task.id, 45_000);
+    const letter = await receiveDeadLetter(pipeline, task.id);
+
+    // Act: send it back with the dead-lettering's attributes, as a redrive
+    // (tasklane dlq redrive, or an SQS message move task) does.
+    await pipeline.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl(pipeline, 'test-demo-flaky-normal'),
+        MessageBody: letter.Body,
+        MessageAttributes: letter.MessageAttributes,
+      }),
+    );
+    const record = await waitForStatus(pipeline, task.id, 'completed');
+
+    // Assess
+    expect(record).toMatchObject({ status: 'completed', attempts: 1 });
+    expect(record.errors).toEqual([]);
+    expect(demoExecutions.get(task.id)).toBe(7);
+  });
+
   it('counts executions, not receives: a ninth receive still runs as attempt 1', async () => {
     // Prepare: a record SQS has handed out 8 times before, none of which
     // reached the handler (throttled receives, a crash before start).
@@ -347,4 +373,42 @@ async function waitForEmptyQueue(pipeline: LocalPipeline, name: string) {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`queue ${name} never emptied`);
+}
+
+function queueUrl(pipeline: LocalPipeline, name: string): string {
+  const queue = pipeline.resources.queues.find((q) => q.name === name);
+  if (!queue) throw new Error(`no queue ${name}`);
+  return queue.url;
+}
+
+/** Takes a task's message off the demo dead-letter queue, attributes and all. */
+async function receiveDeadLetter(pipeline: LocalPipeline, taskId: string) {
+  const url = pipeline.resources.deadLetterQueueUrls.get('demo.flaky');
+  for (let i = 0; i < 50; i++) {
+    const { Messages = [] } = await pipeline.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        WaitTimeSeconds: 1,
+      }),
+    );
+    const found = Messages.find((m) => m.Body?.includes(taskId));
+    if (found) return found;
+  }
+  throw new Error(`no dead letter for task ${taskId}`);
+}
+
+/** Waits until the outbox shows the task with the given status. */
+async function waitForStatus(
+  pipeline: LocalPipeline,
+  taskId: string,
+  status: string,
+) {
+  for (let i = 0; i < 300; i++) {
+    const record = await pipeline.outbox.get(taskId);
+    if (record?.status === status) return record;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`task ${taskId} never reached ${status}`);
 }
