@@ -6,7 +6,17 @@ import {
   envelopeSchema,
 } from './envelope.ts';
 import { fieldIssues, ValidationError } from './errors.ts';
-import { createQueueBook, type QueueBook } from './producer-queues.ts';
+import {
+  createPacer,
+  type Pacer,
+  type RateLimitSource,
+  sendPaced,
+} from './ops/rate-limit.ts';
+import {
+  createQueueBook,
+  type QueueBook,
+  type QueueGroup,
+} from './producer-queues.ts';
 import {
   type OutgoingMessage,
   type ProducerLogger,
@@ -60,6 +70,12 @@ export interface ProducerOptions {
   readonly allowHttpCallbacks?: boolean;
   /** @default - a logger that writes nothing */
   readonly logger?: ProducerLogger;
+  /**
+   * Where the send-rate limit is read before each batch, e.g.
+   * `ssmRateLimit`; this producer then sends at most that many tasks per
+   * second. @default - no limit
+   */
+  readonly rateLimit?: RateLimitSource;
 }
 
 /** A task as a producer writes it; the client fills `id` and `createdAt`. */
@@ -81,6 +97,7 @@ interface Context {
   readonly schema: ReturnType<typeof envelopeSchema>;
   readonly logger: ProducerLogger;
   readonly queues: QueueBook;
+  readonly pacer?: Pacer;
 }
 
 const silent: ProducerLogger = { debug() {}, info() {}, warn() {} };
@@ -127,6 +144,7 @@ function context(options: ProducerOptions): Context {
     schema: envelopeSchema({ allowHttpCallbacks: options.allowHttpCallbacks }),
     logger,
     queues: createQueueBook({ sqs, capacity, depthCacheMs, logger }),
+    pacer: options.rateLimit && createPacer(options.rateLimit),
   };
 }
 
@@ -142,12 +160,12 @@ async function dispatch(
   ctx.queues.reserve(groups);
 
   const results: Results = { sent: new Map(), failed: new Map() };
-  await Promise.all(
-    groups.map(async (group) => {
-      const unsent = await sendToQueue(ctx, group, results);
-      ctx.queues.release(group, unsent);
-    }),
-  );
+  const send = async (group: QueueGroup) => {
+    const unsent = await sendToQueue(ctx, group, results);
+    ctx.queues.release(group, unsent);
+  };
+  if (ctx.pacer) await sendPaced(ctx.pacer, groups, send);
+  else await Promise.all(groups.map(send));
   return sentInOrder(messages, results);
 }
 

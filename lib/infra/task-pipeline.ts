@@ -10,10 +10,10 @@ import { Construct } from 'constructs';
 import { builtInRegistry } from '../../lambdas/tasks/index.ts';
 import { assertPrefix, DEFAULT_PREFIX } from '../queue-names.ts';
 import type { TaskRegistry } from '../registry.ts';
+import { PipelineCallbacks } from './callbacks.ts';
 import type { AlarmThresholds, SenderAllowlist } from './contracts.ts';
 import { PipelineIngress } from './ingress.ts';
 import { PipelineMonitoring } from './monitoring.ts';
-import { PipelineUpkeep } from './upkeep.ts';
 import {
   denySendersOutsideAllowlist,
   isAllowlistEmpty,
@@ -34,6 +34,7 @@ import {
 import { PipelineState } from './state.ts';
 import { BUILT_IN_TASK_ACCESS, type TaskAccess } from './task-access.ts';
 import { TaskLane } from './task-lane.ts';
+import { PipelineUpkeep } from './upkeep.ts';
 
 /** The consumer entry tasklane ships: the built-in registry's handler. */
 export const DEFAULT_CONSUMER_ENTRY = fileURLToPath(
@@ -174,6 +175,8 @@ export class TaskPipeline extends Construct {
   readonly ingress: PipelineIngress;
   /** The daily summary and the clean-up of old invalid tasks (R22). */
   readonly upkeep: PipelineUpkeep;
+  /** Delivery of final statuses to callback targets (R11). */
+  readonly callbacks: PipelineCallbacks;
 
   constructor(scope: Construct, id: string, props: TaskPipelineProps = {}) {
     super(scope, id);
@@ -206,6 +209,7 @@ export class TaskPipeline extends Construct {
       alarmEmail: this.alarmEmail,
       key: this.key,
     });
+    this.callbacks = this.createCallbacks(lanes);
     this.upkeep = new PipelineUpkeep(this, 'Upkeep', {
       prefix: this.prefix,
       lanes,
@@ -226,6 +230,24 @@ export class TaskPipeline extends Construct {
     });
 
     this.secureQueues(lanes);
+  }
+
+  /** The dispatcher and its resources; every consumer may ask for deliveries. */
+  private createCallbacks(lanes: readonly TaskLane[]): PipelineCallbacks {
+    const callbacks = new PipelineCallbacks(this, 'Callbacks', {
+      prefix: this.prefix,
+      key: this.key,
+      statusOutboxTable: this.statusOutboxTable,
+      alarmTopic: this.monitoring.alarmTopic,
+    });
+    const environment = Object.entries(callbacks.consumerEnvironment());
+    for (const lane of lanes) {
+      for (const [name, value] of environment) {
+        lane.consumer.addEnvironment(name, value);
+      }
+      callbacks.grantNotify(lane.consumer);
+    }
+    return callbacks;
   }
 
   private createLanes(
@@ -287,6 +309,7 @@ export class TaskPipeline extends Construct {
         lane.deadLetterQueue,
       ]),
       this.ingress.undeliveredQueue,
+      this.callbacks.deadLetterQueue,
     ];
     denySendersOutsideAllowlist(queues, this.allowlist, exemptRoleArns);
   }

@@ -36,8 +36,9 @@ const allowlistStatement = (queueId: string) =>
 
 describe('TaskPipeline security: TLS (R16)', () => {
   it('denies every action on every queue when the request is not over TLS', () => {
-    // 3 per task type, and the ingress's queue of undelivered events
-    expect(queueIds).toHaveLength(7);
+    // 3 per task type, the ingress's queue of undelivered events and the
+    // callbacks' dead-letter queue
+    expect(queueIds).toHaveLength(8);
     for (const id of queueIds) {
       // THEN
       expect(queueStatements(template, id)).toContainEqual(
