@@ -3,6 +3,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { builtInTasks } from '../../lambdas/tasks/index.ts';
 import { parseDuration } from '../callbacks/config.ts';
 import { localSigningKey } from '../callbacks/secrets.ts';
+import {
+  DEFAULT_CONTROL_PORT,
+  startControlServer,
+} from '../local/control-server.ts';
 import { runDemo } from '../local/demo.ts';
 import { startDemoReceiver } from '../local/demo-receiver.ts';
 import { demoFlaky } from '../local/demo-tasks.ts';
@@ -17,6 +21,7 @@ interface LocalOptions {
   dynamodbPort: number;
   metricsPort: number;
   metrics: boolean;
+  controlPort: number;
   callbackInterval: number;
   prefix: string;
   demo: boolean;
@@ -62,6 +67,12 @@ export function localCommand(version: string): Command {
     )
     .option('--no-metrics', 'serve no /metrics endpoint')
     .option(
+      '--control-port <port>',
+      'port of the control server that tasklane scale and throttle use',
+      port,
+      DEFAULT_CONTROL_PORT,
+    )
+    .option(
       '--callback-interval <duration>',
       'least time between two callbacks to one target, such as 2s or 1m',
       duration,
@@ -95,27 +106,42 @@ async function runLocal(options: LocalOptions, version: string) {
   const metrics = options.metrics
     ? await startMetricsServer({ pipeline, port: options.metricsPort, version })
     : undefined;
+  const control = await startControlServer({
+    port: options.controlPort,
+    taskTypes: pipeline.registry.taskTypes,
+    maxConcurrency: Object.fromEntries(
+      pipeline.registry
+        .modules()
+        .map((module) => [module.taskType, module.defaults.maxConcurrency]),
+    ),
+    onScale: (taskType, n) => pipeline.setMaxConcurrency(taskType, n),
+  });
   const receiver = options.demo
     ? await startDemoReceiver(signingKey, console.log)
     : undefined;
   stopOnSignal(async () => {
+    await control.stop();
     await metrics?.stop();
     await pipeline.stop();
     await receiver?.stop();
   });
-  printBanner(pipeline, version, metrics?.url);
+  printBanner(pipeline, version, {
+    metrics: metrics?.url,
+    control: control.url,
+  });
   if (receiver) await runDemo(pipeline, console.log, receiver.url);
 }
 
 function printBanner(
   pipeline: LocalPipeline,
   version: string,
-  metricsUrl: string | undefined,
+  urls: { metrics: string | undefined; control: string },
 ) {
   console.log(`tasklane ${version}: local pipeline`);
   console.log(`  SQS, SNS and S3 endpoint  ${pipeline.endpoint}`);
   console.log(`  DynamoDB endpoint         ${pipeline.dynamodbEndpoint}`);
-  if (metricsUrl) console.log(`  Prometheus metrics        ${metricsUrl}`);
+  if (urls.metrics) console.log(`  Prometheus metrics        ${urls.metrics}`);
+  console.log(`  control server            ${urls.control}`);
   for (const queue of pipeline.resources.queues) {
     console.log(`  queue ${queue.name.padEnd(40)} ${queue.url}`);
   }

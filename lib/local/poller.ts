@@ -68,6 +68,8 @@ export interface PollerStats {
 export interface Poller {
   /** Receives no more; resolves once every batch in flight is settled. */
   stop(): Promise<void>;
+  /** Changes how many batches may be in flight at once, 1-1000. */
+  setMaxConcurrency(maxConcurrency: number): void;
   stats(): PollerStats;
 }
 
@@ -114,28 +116,46 @@ function withDefaults(options: PollerOptions): Settings {
     logger: options.logger ?? new Logger({ serviceName: 'tasklane-poller' }),
   };
   for (const [field, [min, max]] of Object.entries(LIMITS)) {
-    const value = settings[field as keyof typeof LIMITS];
-    if (Number.isInteger(value) && value >= min && value <= max) continue;
-    throw new RangeError(
-      `${field} must be an integer of ${min}-${max}, got ${preview(value)}`,
-    );
+    checkRange(field, settings[field as keyof typeof LIMITS], min, max);
   }
   return settings;
+}
+
+function checkRange(field: string, value: number, min: number, max: number) {
+  if (Number.isInteger(value) && value >= min && value <= max) return;
+  throw new RangeError(
+    `${field} must be an integer of ${min}-${max}, got ${preview(value)}`,
+  );
 }
 
 class QueuePoller implements Poller {
   readonly #settings: Settings;
   readonly #stopping = new AbortController();
-  readonly #workers: Promise<void>[];
+  readonly #workers: Promise<void>[] = [];
   readonly #counts = { batches: 0, received: 0, deleted: 0, failed: 0 };
+  #limit: number;
+  #active = 0;
 
   constructor(settings: Settings) {
     this.#settings = settings;
-    // Each worker has at most one batch in flight, so their number is the
-    // mapping's maximum concurrency.
-    this.#workers = Array.from({ length: settings.maxConcurrency }, () =>
-      this.#work(),
-    );
+    this.#limit = settings.maxConcurrency;
+    this.#grow();
+  }
+
+  setMaxConcurrency(maxConcurrency: number): void {
+    checkRange('maxConcurrency', maxConcurrency, 1, 1000);
+    this.#limit = maxConcurrency;
+    this.#grow();
+  }
+
+  // Each worker has at most one batch in flight, so their number is the
+  // mapping's maximum concurrency. Workers above a lowered limit leave
+  // after their batch.
+  #grow(): void {
+    while (this.#active < this.#limit && !this.#stopping.signal.aborted) {
+      this.#active += 1;
+      this.#workers.push(this.#work());
+    }
   }
 
   async stop(): Promise<void> {
@@ -151,6 +171,10 @@ class QueuePoller implements Poller {
   async #work(): Promise<void> {
     let errors = 0;
     while (!this.#stopping.signal.aborted) {
+      if (this.#active > this.#limit) {
+        this.#active -= 1;
+        return;
+      }
       try {
         const messages = await this.#collect();
         errors = 0;

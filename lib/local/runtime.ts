@@ -57,6 +57,11 @@ export interface LocalPipeline {
   readonly metrics: ReadonlyMap<string, LocalMetrics>;
   /** Callback delivery: the dispatcher and its in-process scheduler. */
   readonly callbacks: LocalCallbacks;
+  /**
+   * Sets how many batches of a task type's normal queue run at once, as
+   * the maximum concurrency of its event source mapping does on AWS.
+   */
+  setMaxConcurrency(taskType: string, maxConcurrency: number): void;
   /** Stops polling, lets every batch in flight finish, then stops emulators. */
   stop(): Promise<void>;
 }
@@ -106,6 +111,14 @@ export async function startLocalPipeline(
       dynamodb: clients.dynamodb,
       tableName: resources.names.statusOutboxTable,
     }),
+    setMaxConcurrency(taskType, maxConcurrency) {
+      const index = resources.queues.findIndex(
+        (q) => q.taskType === taskType && q.priority === 'normal',
+      );
+      const poller = pollers[index];
+      if (!poller) throw new Error(`no normal queue for task type ${taskType}`);
+      poller.setMaxConcurrency(maxConcurrency);
+    },
     async stop() {
       await Promise.all(pollers.map((poller) => poller.stop()));
       await callbacks.stop();

@@ -19,6 +19,8 @@ describe('tasklane local', () => {
         '0',
         '--metrics-port',
         '0',
+        '--control-port',
+        '0',
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
     );
