@@ -102,13 +102,27 @@ describe('tasklane dlq redrive on AWS', () => {
     });
     expect(aws.inputs('SendMessageBatchCommand')).toEqual(
       expect.arrayContaining([
+        // The dead-lettering's attributes go along, so that the consumer
+        // gives the task a fresh budget of executions.
         {
           QueueUrl: orderQueueUrl('high'),
-          Entries: [{ Id: '0', MessageBody: THREE_DEAD_LETTERS[0]?.Body }],
+          Entries: [
+            {
+              Id: '0',
+              MessageBody: THREE_DEAD_LETTERS[0]?.Body,
+              MessageAttributes: THREE_DEAD_LETTERS[0]?.MessageAttributes,
+            },
+          ],
         },
         {
           QueueUrl: orderQueueUrl('normal'),
-          Entries: [{ Id: '0', MessageBody: THREE_DEAD_LETTERS[2]?.Body }],
+          Entries: [
+            {
+              Id: '0',
+              MessageBody: THREE_DEAD_LETTERS[2]?.Body,
+              MessageAttributes: THREE_DEAD_LETTERS[2]?.MessageAttributes,
+            },
+          ],
         },
       ]),
     );
