@@ -85,7 +85,15 @@ export function localCommand(version: string): Command {
         .choices(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'])
         .default('WARN'),
     )
-    .action((options: LocalOptions) => runLocal(options, version));
+    .action(async (options: LocalOptions) => {
+      try {
+        await runLocal(options, version);
+      } catch (error) {
+        // A port in use is the usual cause: say so in one line, not a trace.
+        console.error(`tasklane local: ${(error as Error).message}`);
+        process.exit(1);
+      }
+    });
 }
 
 async function runLocal(options: LocalOptions, version: string) {
