@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { dlqCommand } from '../lib/cli/dlq-command.ts';
+import { loadtestCommand } from '../lib/cli/loadtest-command.ts';
 import { localCommand } from '../lib/cli/local-command.ts';
 import { scaleCommand } from '../lib/cli/scale-command.ts';
 import { sendCommand } from '../lib/cli/send-command.ts';
@@ -31,5 +32,7 @@ const program = new Command('tasklane')
   .addCommand(scaleCommand())
   .addCommand(throttleCommand())
   .addCommand(verifyCommand());
+
+program.addCommand(loadtestCommand());
 
 await program.parseAsync();
