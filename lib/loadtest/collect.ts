@@ -38,7 +38,7 @@ export interface OutboxSource {
 export interface WaitOptions {
   /** Longest wait, in ms. */
   readonly timeoutMs: number;
-  /** Pause between two rounds of reads, in ms. @default 500 */
+  /** Pause between two rounds of reads, in ms. @default 1000 */
   readonly intervalMs?: number;
   /** Called after each round with the number of tasks that have ended. */
   readonly onProgress?: (ended: number) => void;
@@ -63,7 +63,9 @@ export async function waitForFinal(
     pending = pending.filter((id) => !found.has(id));
     options.onProgress?.(found.size);
     if (pending.length === 0 || Date.now() >= deadline) return found;
-    await sleep(options.intervalMs ?? 500);
+    // A round reads every pending task; once a second keeps those reads
+    // from slowing a local pipeline whose DynamoDB shares its process.
+    await sleep(options.intervalMs ?? 1000);
   }
 }
 
