@@ -5,48 +5,17 @@
  */
 import type { Message } from '@aws-sdk/client-sqs';
 import { Command } from 'commander';
-import type { CliIo, CommandDeps } from '../../lib/cli/command-kit.ts';
+import type { CommandDeps } from '../../lib/cli/command-kit.ts';
 import type { ClientFactory, TargetOptions } from '../../lib/cli/target.ts';
 import {
   type AwsScript,
   arnOf,
   type CliRun,
+  recordingIo,
+  runInProcess,
   scriptedAws,
   stackOutputs,
 } from './control-cli.ts';
-
-class Aborted extends Error {
-  readonly code: number;
-
-  constructor(code: number) {
-    super(`aborted with ${code}`);
-    this.code = code;
-  }
-}
-
-/** A CliIo that records output and the exit code, also of an abort. */
-function abortingIo(): CliIo & { run(): CliRun } {
-  let stdout = '';
-  let stderr = '';
-  let code: number | undefined;
-  return {
-    interactive: false,
-    out: (text) => {
-      stdout += text;
-    },
-    err: (text) => {
-      stderr += text;
-    },
-    done: (c) => {
-      code = c;
-    },
-    abort: (c) => {
-      code = c;
-      throw new Aborted(c);
-    },
-    run: () => ({ stdout, stderr, code }),
-  };
-}
 
 /**
  * Runs `tasklane <args>` with one command registered, built by `make`, in
@@ -57,16 +26,11 @@ export async function runOps(
   args: readonly string[],
   clients?: ClientFactory,
 ): Promise<CliRun> {
-  const io = abortingIo();
+  const io = recordingIo();
   const program = new Command('tasklane')
     .exitOverride()
     .addCommand(make({ io, clients }));
-  try {
-    await program.parseAsync([...args], { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof Aborted)) throw error;
-  }
-  return io.run();
+  return runInProcess(program, io, args);
 }
 
 /**
