@@ -1,12 +1,16 @@
 /**
- * Lambda entry of the callback dispatcher. EventBridge Scheduler invokes
- * it with `{ "target": "<callback URL>" }` when a delivery's slot comes;
- * everything else is in the environment (see CALLBACK_ENV).
+ * Lambda entry of the callback dispatcher. It is invoked with
+ * `{ "target": "<callback URL>" }` when a delivery's slot comes (by a
+ * one-time schedule, or by a consumer for a delivery due at once), and
+ * with `{ "sweep": "pending-targets" }` every five minutes by a recurring
+ * schedule; everything else is in the environment (see CALLBACK_ENV).
  *
  * Metrics (namespace Tasklane): CallbackStatusesDelivered,
  * CallbackDeliveryFailed (a failed or refused attempt),
- * CallbackStatusesDeadLettered, and CallbackOldestStatusAge, the wait of
- * the oldest status seen, for the alarm on statuses waiting too long.
+ * CallbackStatusesDeadLettered, CallbackOldestStatusAge (the wait of the
+ * oldest status seen, for the alarm on statuses waiting too long; a sweep
+ * reports the wait of targets it found stranded) and
+ * CallbackTargetsRescheduled (stranded targets a sweep scheduled).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -19,6 +23,7 @@ import type {
 import { dispatcherFromEnv } from '../../lib/callbacks/env.ts';
 import { CallbackError } from '../../lib/callbacks/errors.ts';
 import type { DispatchEvent } from '../../lib/callbacks/scheduler.ts';
+import type { SweepEvent, SweepReport } from '../../lib/callbacks/sweep.ts';
 
 const logger = new Logger({ serviceName: 'tasklane-callbacks' });
 const metrics = new Metrics({
@@ -29,11 +34,16 @@ const clients = createAwsClients();
 let dispatcher: Dispatcher | undefined;
 
 export async function handler(
-  event: DispatchEvent,
+  event: DispatchEvent | SweepEvent,
   context: Context,
-): Promise<DispatchReport> {
-  if (typeof event?.target !== 'string' || event.target === '') {
-    throw new CallbackError('INVALID_EVENT', 'event has no target');
+): Promise<DispatchReport | SweepReport> {
+  const sweep = (event as SweepEvent)?.sweep === 'pending-targets';
+  const target = (event as DispatchEvent)?.target;
+  if (!sweep && (typeof target !== 'string' || target === '')) {
+    throw new CallbackError(
+      'INVALID_EVENT',
+      `event has no target and is no sweep: ${JSON.stringify(event)?.slice(0, 200)}`,
+    );
   }
   dispatcher ??= dispatcherFromEnv(
     process.env,
@@ -42,13 +52,33 @@ export async function handler(
     logger,
   );
   try {
-    const report = await dispatcher.dispatch(event.target);
+    if (sweep) return await runSweep(dispatcher);
+    const report = await dispatcher.dispatch(target);
     record(report);
     logger.info('callback dispatch done', { ...report });
     return report;
   } finally {
     metrics.publishStoredMetrics();
   }
+}
+
+async function runSweep(from: Dispatcher): Promise<SweepReport> {
+  const report = await from.sweep();
+  metrics.addMetric(
+    'CallbackTargetsRescheduled',
+    MetricUnit.Count,
+    report.rescheduled.length,
+  );
+  if (report.oldestOverdueMs !== undefined) {
+    metrics.addMetric(
+      'CallbackOldestStatusAge',
+      MetricUnit.Milliseconds,
+      report.oldestOverdueMs,
+    );
+  }
+  const log = report.rescheduled.length > 0 ? logger.warn : logger.info;
+  log.call(logger, 'callback sweep done', { ...report });
+  return report;
 }
 
 function record(report: DispatchReport): void {

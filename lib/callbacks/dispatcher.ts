@@ -34,6 +34,7 @@ import { createPendingStatuses, type PendingStatuses } from './pending.ts';
 import { runLeased } from './run.ts';
 import type { DeliveryScheduler } from './scheduler.ts';
 import type { SecretSource } from './secrets.ts';
+import { type SweepReport, sweepPendingTargets } from './sweep.ts';
 import type { TargetPolicy } from './target-guard.ts';
 import {
   createTargetStore,
@@ -164,6 +165,17 @@ export function createDispatcher(options: DispatcherOptions) {
         await recover(context, state, owner, error);
         throw error;
       }
+    },
+
+    /** Schedules a dispatch of every pending target whose firing is overdue. */
+    sweep(): Promise<SweepReport> {
+      return sweepPendingTargets({
+        dynamodb: options.dynamodb,
+        tableName: options.tables.callbackTargets,
+        scheduler: options.scheduler,
+        timing,
+        clock,
+      });
     },
   };
 }

@@ -2,6 +2,7 @@
  * The environment the stack gives the callback dispatcher function, and
  * the consumer functions that schedule deliveries, read into options.
  */
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AwsClients } from '../aws-clients.ts';
@@ -29,6 +30,8 @@ export const CALLBACK_ENV = {
   /** The dispatcher's ARN; in the dispatcher itself, its own by default. */
   dispatcherArn: 'TASKLANE_CALLBACK_DISPATCHER_ARN',
   schedulerRoleArn: 'TASKLANE_SCHEDULER_ROLE_ARN',
+  /** The customer managed key schedules are encrypted with. */
+  scheduleKeyArn: 'TASKLANE_SCHEDULE_KEY_ARN',
   secretArn: 'TASKLANE_CALLBACK_SECRET_ARN',
   /** Comma-separated hosts; `*.example.com` for subdomains. */
   allowedHosts: 'TASKLANE_CALLBACK_ALLOWED_HOSTS',
@@ -52,27 +55,37 @@ function duration(env: Env, name: string): number | undefined {
   return value ? parseDuration(value, name) : undefined;
 }
 
-function schedulerFromEnv(env: Env, dispatcherArn?: string): DeliveryScheduler {
+function schedulerFromEnv(
+  env: Env,
+  options: { dispatcherArn?: string; lambda?: LambdaClient } = {},
+): DeliveryScheduler {
   return createAwsScheduler({
     client: new SchedulerClient({}),
     groupName: required(env, CALLBACK_ENV.scheduleGroup),
     dispatcherArn:
       env[CALLBACK_ENV.dispatcherArn] ||
-      dispatcherArn ||
+      options.dispatcherArn ||
       required(env, CALLBACK_ENV.dispatcherArn),
     roleArn: required(env, CALLBACK_ENV.schedulerRoleArn),
+    kmsKeyArn: env[CALLBACK_ENV.scheduleKeyArn] || undefined,
+    lambda: options.lambda,
   });
 }
 
-/** The consumer's notifier, from its environment. */
+/**
+ * The consumer's notifier, from its environment. It invokes the
+ * dispatcher at once for a delivery that is due (an idle target), so
+ * the consumer needs lambda:InvokeFunction on it.
+ */
 export function notifierFromEnv(
   env: Env,
   clients: Pick<AwsClients, 'dynamodb'>,
+  lambda: LambdaClient = new LambdaClient({}),
 ): CallbackNotifier {
   return createCallbackNotifier({
     dynamodb: clients.dynamodb,
     tableName: required(env, CALLBACK_ENV.targetsTable),
-    scheduler: schedulerFromEnv(env),
+    scheduler: schedulerFromEnv(env, { lambda }),
     intervalMs: duration(env, CALLBACK_ENV.interval) ?? 60_000,
   });
 }
@@ -80,7 +93,9 @@ export function notifierFromEnv(
 /**
  * The dispatcher of the Lambda function, from its environment.
  * `ownArn` (the invoked function's ARN) names the function to schedule
- * when TASKLANE_CALLBACK_DISPATCHER_ARN is unset.
+ * when TASKLANE_CALLBACK_DISPATCHER_ARN is unset. It only schedules,
+ * never invokes itself: a grant to invoke itself would make the
+ * function's policy depend on the function.
  */
 export function dispatcherFromEnv(
   env: Env,
@@ -100,7 +115,7 @@ export function dispatcherFromEnv(
       callbackTargets: required(env, CALLBACK_ENV.targetsTable),
     },
     deadLetterQueueUrl: required(env, CALLBACK_ENV.deadLetterQueueUrl),
-    scheduler: schedulerFromEnv(env, ownArn),
+    scheduler: schedulerFromEnv(env, { dispatcherArn: ownArn }),
     secrets: secretsManagerSource({
       client: new SecretsManagerClient({}),
       secretId: required(env, CALLBACK_ENV.secretArn),

@@ -1,10 +1,12 @@
 /**
  * Timing of the next delivery to a callback target. On AWS a one-time
  * EventBridge Scheduler schedule invokes the dispatcher function with
- * `{ "target": <url> }`; locally, a timer in the process (see
+ * `{ "target": <url> }`, or, for a delivery due now, an asynchronous
+ * invocation does it at once; locally, a timer in the process (see
  * local-scheduler.ts) does the same through the same interface.
  */
 import { createHash } from 'node:crypto';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -40,6 +42,20 @@ export interface AwsSchedulerOptions {
    * @default 10 retries within one hour
    */
   readonly retryPolicy?: RetryPolicy;
+  /**
+   * The customer managed key that encrypts each schedule's input (the
+   * target URL). The scheduler role needs kms:Decrypt on it.
+   * @default the key AWS owns
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Invokes the dispatcher asynchronously for a delivery that is due
+   * already, such as the first status for an idle target: a schedule
+   * would run it two seconds to a minute later. Without it every
+   * delivery is a schedule.
+   * @default - every delivery is a schedule
+   */
+  readonly lambda?: LambdaClient;
   readonly clock?: () => number;
 }
 
@@ -62,7 +78,11 @@ const DEFAULT_RETRY: RetryPolicy = {
  * twice meets ConflictException, which counts as already scheduled.
  *
  * EventBridge Scheduler invokes within the minute after the `at()` time,
- * never before; so a delivery runs up to a minute later than asked.
+ * never before; so a delivery runs up to a minute later than asked. A
+ * delivery due now therefore goes to the dispatcher straight away as an
+ * asynchronous (`Event`) invocation when `lambda` is given. Lambda may
+ * deliver such an event twice; like a duplicated schedule firing, the
+ * second finds the target leased or its slot not come and sends nothing.
  */
 export function createAwsScheduler(
   options: AwsSchedulerOptions,
@@ -70,7 +90,14 @@ export function createAwsScheduler(
   const clock = options.clock ?? Date.now;
   return {
     async schedule(target, at) {
-      const runAt = scheduleTime(at, clock());
+      const now = clock();
+      if (options.lambda && at.getTime() <= now) {
+        await options.lambda.send(
+          new InvokeCommand(invokeRequest(options.dispatcherArn, target)),
+        );
+        return;
+      }
+      const runAt = scheduleTime(at, now);
       try {
         await options.client.send(
           new CreateScheduleCommand(scheduleRequest(options, target, runAt)),
@@ -91,6 +118,7 @@ export function scheduleRequest(
   const input: DispatchEvent = { target };
   return {
     Name: scheduleName(target, runAt),
+    ...(options.kmsKeyArn && { KmsKeyArn: options.kmsKeyArn }),
     GroupName: options.groupName,
     ScheduleExpression: atExpression(runAt),
     ScheduleExpressionTimezone: 'UTC',
@@ -104,6 +132,16 @@ export function scheduleRequest(
       Input: JSON.stringify(input),
       RetryPolicy: options.retryPolicy ?? DEFAULT_RETRY,
     },
+  };
+}
+
+/** The asynchronous invocation of the dispatcher for a due delivery. */
+export function invokeRequest(dispatcherArn: string, target: string) {
+  const input: DispatchEvent = { target };
+  return {
+    FunctionName: dispatcherArn,
+    InvocationType: 'Event' as const,
+    Payload: new TextEncoder().encode(JSON.stringify(input)),
   };
 }
 

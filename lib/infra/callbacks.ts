@@ -1,7 +1,7 @@
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -10,6 +10,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CALLBACK_ENV } from '../callbacks/env.ts';
+import { SWEEP_EVENT } from '../callbacks/sweep.ts';
 import { resourceNames } from '../queue-names.ts';
 import {
   allowInvoke,
@@ -80,12 +81,17 @@ export interface PipelineCallbacksProps {
   readonly secret?: secretsmanager.ISecret;
 }
 
+/** How often the dispatcher looks for pending targets nobody scheduled. */
+export const SWEEP_RATE = 'rate(5 minutes)';
+
 /**
  * The callback deliveries of a pipeline (R11): the callback targets table
  * that throttles each target, the schedule group whose one-time schedules
- * time the next delivery, the role the scheduler invokes the dispatcher
- * with, the dispatcher function, its signing secret, the callback
- * dead-letter queue, and four alarms on the alarm topic.
+ * time the next delivery (encrypted with the pipeline's key), the role
+ * the scheduler invokes the dispatcher with, the dispatcher function, a
+ * recurring sweep schedule that catches deliveries nobody scheduled, its
+ * signing secret, the callback dead-letter queue, and four alarms on the
+ * alarm topic.
  *
  * Consumers that write statuses with a callback target take
  * `consumerEnvironment()` and `grantNotify()`.
@@ -112,6 +118,11 @@ export class PipelineCallbacks extends Construct {
   readonly schedulerRole: iam.Role;
   /** Sends the pending statuses of one target per invocation. */
   readonly dispatcher: nodejs.NodejsFunction;
+  /**
+   * `<prefix>-callbacks-sweep`: every five minutes, schedules a dispatch
+   * of each pending target whose firing is overdue (lib/callbacks/sweep.ts).
+   */
+  readonly sweepSchedule: scheduler.CfnSchedule;
   /** The key callback requests are signed with. */
   readonly signingSecret: secretsmanager.ISecret;
   /** Least time between two requests to one target. */
@@ -156,6 +167,9 @@ export class PipelineCallbacks extends Construct {
       environment: this.dispatcherEnvironment(props, settings),
     });
     allowInvoke(this.schedulerRole, this.dispatcher);
+    // Schedules' inputs are encrypted with the pipeline's key.
+    props.key.grantDecrypt(this.schedulerRole);
+    this.sweepSchedule = this.createSweepSchedule(props.prefix);
     grantDispatchAccess(this.dispatcher, {
       ...this.notifyAccess(),
       statusOutboxTable: props.statusOutboxTable,
@@ -181,6 +195,7 @@ export class PipelineCallbacks extends Construct {
       [CALLBACK_ENV.scheduleGroup]: this.scheduleGroup.scheduleGroupName,
       [CALLBACK_ENV.dispatcherArn]: this.dispatcher.functionArn,
       [CALLBACK_ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [CALLBACK_ENV.scheduleKeyArn]: this.key.keyArn,
       [CALLBACK_ENV.interval]: durationText(this.interval),
     };
   }
@@ -188,10 +203,39 @@ export class PipelineCallbacks extends Construct {
   /**
    * Lets a consumer ask for deliveries: update the targets table, create
    * schedules in the group, pass the scheduler role to EventBridge
-   * Scheduler only, and use the key for the table.
+   * Scheduler only, use the key for the table and the schedules, and
+   * invoke the dispatcher for a delivery that is due at once.
    */
   grantNotify(grantee: iam.IGrantable): void {
     grantNotifyAccess(grantee, this.notifyAccess());
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [this.dispatcher.functionArn],
+    });
+  }
+
+  /** The recurring schedule that asks the dispatcher for a sweep. */
+  private createSweepSchedule(prefix: string): scheduler.CfnSchedule {
+    const sweep = new scheduler.CfnSchedule(this, 'SweepSchedule', {
+      name: `${prefix}-callbacks-sweep`,
+      groupName: this.scheduleGroup.scheduleGroupName,
+      description: 'Dispatches pending callback targets nobody scheduled',
+      scheduleExpression: SWEEP_RATE,
+      flexibleTimeWindow: { mode: 'OFF' },
+      kmsKeyArn: this.key.keyArn,
+      state: 'ENABLED',
+      target: {
+        arn: this.dispatcher.functionArn,
+        roleArn: this.schedulerRole.roleArn,
+        input: JSON.stringify(SWEEP_EVENT),
+        // The next sweep comes in five minutes: no use retrying longer.
+        retryPolicy: { maximumEventAgeInSeconds: 240, maximumRetryAttempts: 2 },
+      },
+    });
+    // The group's name is a plain string here: name the order explicitly.
+    sweep.node.addDependency(this.scheduleGroup);
+    return sweep;
   }
 
   private notifyAccess(): NotifyAccess {
@@ -219,6 +263,7 @@ export class PipelineCallbacks extends Construct {
       [CALLBACK_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
       [CALLBACK_ENV.scheduleGroup]: this.scheduleGroup.scheduleGroupName,
       [CALLBACK_ENV.schedulerRoleArn]: this.schedulerRole.roleArn,
+      [CALLBACK_ENV.scheduleKeyArn]: props.key.keyArn,
       [CALLBACK_ENV.secretArn]: secretId(this.signingSecret),
       POWERTOOLS_SERVICE_NAME: CALLBACK_METRICS.service,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,

@@ -196,14 +196,40 @@ describe('PipelineCallbacks scheduler role', () => {
     });
   });
 
-  it('may invoke the dispatcher and nothing else', () => {
+  it('may invoke the dispatcher and decrypt schedules, nothing else', () => {
     // THEN
     expect(statementsOf(template, idOf(callbacks.schedulerRole))).toEqual([
       {
         Sid: 'InvokeCallbackDispatcher',
         ...allow('lambda:InvokeFunction', arn(callbacks.dispatcher)),
       },
+      allow('kms:Decrypt', arn(deps.key)),
     ]);
+  });
+
+  it('sweeps for pending targets every five minutes, encrypted', () => {
+    // THEN
+    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+    template.hasResource('AWS::Scheduler::Schedule', {
+      DependsOn: [idOf(callbacks.scheduleGroup)],
+    });
+    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'tl-callbacks-sweep',
+      GroupName: 'tl-callbacks',
+      ScheduleExpression: 'rate(5 minutes)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      KmsKeyArn: arn(deps.key),
+      State: 'ENABLED',
+      Target: {
+        Arn: arn(callbacks.dispatcher),
+        RoleArn: arn(callbacks.schedulerRole),
+        Input: '{"sweep":"pending-targets"}',
+        RetryPolicy: {
+          MaximumEventAgeInSeconds: 240,
+          MaximumRetryAttempts: 2,
+        },
+      },
+    });
   });
 });
 
@@ -235,6 +261,7 @@ describe('PipelineCallbacks dispatcher', () => {
       },
       [CALLBACK_ENV.scheduleGroup]: 'tl-callbacks',
       [CALLBACK_ENV.schedulerRoleArn]: arn(callbacks.schedulerRole),
+      [CALLBACK_ENV.scheduleKeyArn]: arn(deps.key),
       [CALLBACK_ENV.secretArn]: { Ref: idOf(callbacks.signingSecret) },
       POWERTOOLS_SERVICE_NAME: 'tasklane-callbacks',
       POWERTOOLS_METRICS_NAMESPACE: 'Tasklane',
@@ -340,13 +367,17 @@ describe('PipelineCallbacks for consumers', () => {
       [CALLBACK_ENV.scheduleGroup]: 'tl-callbacks',
       [CALLBACK_ENV.dispatcherArn]: arn(callbacks.dispatcher),
       [CALLBACK_ENV.schedulerRoleArn]: arn(callbacks.schedulerRole),
+      [CALLBACK_ENV.scheduleKeyArn]: arn(deps.key),
       [CALLBACK_ENV.interval]: '1m',
     });
   });
 
   it('grants a consumer what asking for a delivery takes, no more', () => {
     // THEN
-    expect(statementsOf(template, idOf(consumer))).toEqual(notifyStatements);
+    expect(statementsOf(template, idOf(consumer))).toEqual([
+      ...notifyStatements,
+      allow('lambda:InvokeFunction', arn(callbacks.dispatcher)),
+    ]);
   });
 });
 

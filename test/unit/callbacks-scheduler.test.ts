@@ -1,3 +1,4 @@
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   ConflictException,
   CreateScheduleCommand,
@@ -22,6 +23,13 @@ function schedulerClient(
 ) {
   const send = vi.fn(answer);
   return { client: { send } as unknown as SchedulerClient, send };
+}
+
+/** The input of the first CreateSchedule request a client was sent. */
+function scheduleInput(send: ReturnType<typeof schedulerClient>['send']) {
+  const command = send.mock.calls[0]?.[0];
+  expect(command).toBeInstanceOf(CreateScheduleCommand);
+  return (command as CreateScheduleCommand).input;
 }
 
 const options = (client: SchedulerClient) => ({
@@ -65,6 +73,84 @@ describe('EventBridge Scheduler delivery scheduler', () => {
         },
       },
     });
+  });
+
+  it('encrypts the schedule with the key it is given', async () => {
+    // Prepare
+    const { client, send } = schedulerClient();
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1111-2222';
+    const scheduler = createAwsScheduler({ ...options(client), kmsKeyArn });
+
+    // Act
+    await scheduler.schedule(TARGET, new Date(NOW + 42_100));
+
+    // Assess
+    const input = scheduleInput(send);
+    expect(input.KmsKeyArn).toBe(kmsKeyArn);
+    expect(input.ScheduleExpression).toBe('at(2026-03-01T09:30:43)');
+  });
+
+  it('invokes the dispatcher at once for a delivery due now', async () => {
+    // Prepare
+    const { client, send: scheduleSend } = schedulerClient();
+    const invokeSend = vi.fn(async (_command: unknown) => ({
+      StatusCode: 202,
+    }));
+    const lambda = { send: invokeSend } as unknown as LambdaClient;
+    const scheduler = createAwsScheduler({ ...options(client), lambda });
+
+    // Act
+    await scheduler.schedule(TARGET, new Date(NOW));
+    await scheduler.schedule(TARGET, new Date(NOW - 3_000));
+
+    // Assess
+    expect(scheduleSend).not.toHaveBeenCalled();
+    expect(invokeSend).toHaveBeenCalledTimes(2);
+    const command = invokeSend.mock.calls[0]?.[0] as InvokeCommand;
+    expect(command).toBeInstanceOf(InvokeCommand);
+    const { Payload, ...rest } = command.input;
+    expect(rest).toEqual({
+      FunctionName:
+        'arn:aws:lambda:eu-west-1:123456789012:function:tasklane-callbacks',
+      InvocationType: 'Event',
+    });
+    expect(JSON.parse(new TextDecoder().decode(Payload as Uint8Array))).toEqual(
+      { target: TARGET },
+    );
+  });
+
+  it('schedules a delivery due even a moment later', async () => {
+    // Prepare
+    const { client, send: scheduleSend } = schedulerClient();
+    const invokeSend = vi.fn(async () => ({ StatusCode: 202 }));
+    const lambda = { send: invokeSend } as unknown as LambdaClient;
+    const scheduler = createAwsScheduler({ ...options(client), lambda });
+
+    // Act
+    await scheduler.schedule(TARGET, new Date(NOW + 1));
+
+    // Assess: an early invocation would only find the slot not come
+    expect(invokeSend).not.toHaveBeenCalled();
+    const input = scheduleInput(scheduleSend);
+    expect(input.ScheduleExpression).toBe('at(2026-03-01T09:30:03)');
+  });
+
+  it('passes on a failed invocation', async () => {
+    // Prepare
+    const { client } = schedulerClient();
+    const refused = new Error('AccessDeniedException');
+    const lambda = {
+      send: vi.fn(async () => {
+        throw refused;
+      }),
+    } as unknown as LambdaClient;
+    const scheduler = createAwsScheduler({ ...options(client), lambda });
+
+    // Act
+    const done = scheduler.schedule(TARGET, new Date(NOW));
+
+    // Assess
+    await expect(done).rejects.toBe(refused);
   });
 
   it('counts a schedule of the same name as already scheduled', async () => {
