@@ -1,9 +1,17 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { Command } from 'commander';
-import { emulatorAgeReader, unknownAge } from '../ops/queue-age.ts';
 import {
+  AGE_LOOKBACK_MINUTES,
+  cloudWatchAges,
+  emulatorAgeReader,
+} from '../ops/queue-age.ts';
+import {
+  type AgeReader,
+  type AgeSource,
   anyBreach,
   checkThresholds,
   DEFAULT_STATS_THRESHOLDS,
+  describeAgeSource,
   formatStats,
   queueKind,
   readQueueStats,
@@ -22,11 +30,21 @@ import {
 } from './command-kit.ts';
 import {
   addTargetOptions,
-  type ClientFactory,
+  awsClientConfig,
+  type QueueRef,
   type Target,
   type TargetOptions,
   usingTarget,
 } from './target.ts';
+
+/** Makes the CloudWatch client that reads ages on AWS. */
+export type CloudWatchFactory = (options: TargetOptions) => CloudWatchClient;
+
+/** What `tasklane stats` may be given; tests pass offline clients. */
+export interface StatsDeps extends CommandDeps {
+  /** @default a client with the target's region and profile */
+  readonly cloudwatch?: CloudWatchFactory;
+}
 
 interface StatsOptions extends TargetOptions {
   readonly depthThreshold: number;
@@ -39,11 +57,14 @@ Examples:
   tasklane stats --region eu-west-1 --profile ops --json
 
 Age of the oldest message: locally read from the emulator without receiving
-any message; on AWS it is the CloudWatch metric ApproximateAgeOfOldestMessage
-(see the dashboard), shown here as "-".`;
+any message. On AWS it is the newest datapoint of the CloudWatch metric
+ApproximateAgeOfOldestMessage (AWS/SQS, Maximum per minute) of the last
+${AGE_LOOKBACK_MINUTES} minutes, read with one GetMetricData request (cloudwatch:GetMetricData
+permission); it lags a few minutes, and "-" means no datapoint. The footer
+and the JSON field "age" say where the ages came from and as of when.`;
 
 /** `tasklane stats`: depth, in flight, delayed and age of every queue. */
-export function statsCommand(deps: CommandDeps = {}): Command {
+export function statsCommand(deps: StatsDeps = {}): Command {
   const io = deps.io ?? processIo;
   const command = opsCommand('stats', io)
     .description(
@@ -64,39 +85,71 @@ export function statsCommand(deps: CommandDeps = {}): Command {
     )
     .addHelpText('after', EXAMPLES);
   return addTargetOptions(command).action(
-    runWith(io, (cmd) => runStats(cmd.opts<StatsOptions>(), io, deps.clients)),
+    runWith(io, (cmd) => runStats(cmd.opts<StatsOptions>(), io, deps)),
   );
+}
+
+/** A CloudWatch client of the same region and credentials as the rest. */
+export function createCloudWatchClient(
+  options: TargetOptions,
+): CloudWatchClient {
+  return new CloudWatchClient(awsClientConfig(options));
 }
 
 async function runStats(
   options: StatsOptions,
   io: CliIo,
-  clients: ClientFactory | undefined,
+  deps: StatsDeps,
 ): Promise<number> {
   const thresholds: StatsThresholds = {
     depth: options.depthThreshold,
     ageMs: options.ageThresholdMs,
   };
-  const stats = await usingTarget(options, clients, async (target) =>
-    checkThresholds(await collect(target), thresholds),
+  const cloudwatch = deps.cloudwatch ?? createCloudWatchClient;
+  const { stats, age } = await usingTarget(options, deps.clients, (target) =>
+    collect(target, cloudwatch),
   );
-  const breached = anyBreach(stats);
+  const checked = checkThresholds(stats, thresholds);
+  const breached = anyBreach(checked);
+  if (age.source === 'cloudwatch' && age.error) {
+    io.err(`tasklane stats: ${describeAgeSource(age)}\n`);
+  }
   if (options.json) {
-    printJson(io, { thresholds, breached, queues: stats });
+    printJson(io, { thresholds, breached, age, queues: checked });
   } else {
-    io.out(`${formatStats(stats, thresholds)}\n`);
+    io.out(`${formatStats(checked, thresholds, age)}\n`);
   }
   return breached ? EXIT.breached : EXIT.ok;
 }
 
-async function collect(target: Target) {
+async function collect(target: Target, cloudwatch: CloudWatchFactory) {
   const queues = (await target.queues()).filter((q) => queueKind(q.name));
-  const ageOf =
-    target.local && target.options.endpoint
-      ? emulatorAgeReader(target.options.endpoint)
-      : unknownAge;
+  const { reader, source } = await ages(target, queues, cloudwatch);
   const stats = await Promise.all(
-    queues.map((queue) => readQueueStats(target.clients.sqs, queue, ageOf)),
+    queues.map((queue) => readQueueStats(target.clients.sqs, queue, reader)),
   );
-  return sortQueues(stats);
+  return { stats: sortQueues(stats), age: source };
 }
+
+/** The emulator's ages locally, CloudWatch's on AWS. */
+async function ages(
+  target: Target,
+  queues: readonly QueueRef[],
+  makeCloudWatch: CloudWatchFactory,
+): Promise<{ reader: AgeReader; source: AgeSource }> {
+  const { endpoint } = target.options;
+  if (target.local && endpoint) {
+    return { reader: emulatorAgeReader(endpoint), source: EMULATOR };
+  }
+  const client = makeCloudWatch(target.options);
+  try {
+    return await cloudWatchAges(
+      client,
+      queues.map((queue) => queue.name),
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+const EMULATOR: AgeSource = { source: 'emulator' };

@@ -114,15 +114,24 @@ function prefix(value: string): string {
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
+ * The configuration of a client of a deployed stack: the region and the
+ * profile given, else the SDK's defaults. Every AWS client of a command
+ * takes it, so that all use the same account, region and credentials.
+ */
+export function awsClientConfig(options: TargetOptions) {
+  return {
+    ...(options.region && { region: options.region }),
+    ...(options.profile && { profile: options.profile }),
+  };
+}
+
+/**
  * The clients of a target: on an endpoint with dummy credentials, else
  * with the region and the profile's credentials (the SDK reads the
  * profile from the shared config and credentials files).
  */
 export function createTargetClients(options: TargetOptions): TargetClients {
-  const aws = {
-    ...(options.region && { region: options.region }),
-    ...(options.profile && { profile: options.profile }),
-  };
+  const aws = awsClientConfig(options);
   const sqsConfig = options.endpoint
     ? {
         endpoint: options.endpoint,

@@ -49,6 +49,28 @@ export interface CheckedQueueStats extends QueueStats {
 /** Reads the age of a queue's oldest message in ms; null when unknown. */
 export type AgeReader = (queueName: string) => Promise<number | null>;
 
+/** Ages read just now from the emulator's own view of each queue. */
+export interface EmulatorAgeSource {
+  readonly source: 'emulator';
+}
+
+/** Ages from CloudWatch's metric ApproximateAgeOfOldestMessage. */
+export interface CloudWatchAgeSource {
+  readonly source: 'cloudwatch';
+  /** Minutes looked back for a datapoint; a queue without one shows `-`. */
+  readonly lookbackMinutes: number;
+  /**
+   * The oldest of the datapoints shown (ISO 8601): every age is as recent
+   * as this or more. Absent when no queue has a datapoint.
+   */
+  readonly asOf?: string;
+  /** Why CloudWatch gave no ages at all, when the request failed. */
+  readonly error?: string;
+}
+
+/** Where the ages of the oldest messages of a stats run came from. */
+export type AgeSource = EmulatorAgeSource | CloudWatchAgeSource;
+
 const COUNT_ATTRIBUTES: QueueAttributeName[] = [
   'ApproximateNumberOfMessages',
   'ApproximateNumberOfMessagesNotVisible',
@@ -121,11 +143,13 @@ export function sortQueues<T extends QueueStats>(stats: readonly T[]): T[] {
 
 /**
  * The statistics as an aligned table; a `!` marks each value over its
- * threshold, and a footer names the thresholds and the dead letters.
+ * threshold, and a footer names the thresholds, the dead letters and,
+ * when given, where the ages came from.
  */
 export function formatStats(
   stats: readonly CheckedQueueStats[],
   thresholds: StatsThresholds,
+  age?: AgeSource,
 ): string {
   const mark = (queue: CheckedQueueStats, breach: Breach, text: string) =>
     queue.breaches.includes(breach) ? `${text} !` : `${text}  `;
@@ -148,7 +172,21 @@ export function formatStats(
     ],
     rows,
   );
-  return [table, '', ...footer(stats, thresholds)].join('\n');
+  const source = age ? [describeAgeSource(age)] : [];
+  return [table, '', ...footer(stats, thresholds), ...source].join('\n');
+}
+
+/** One line on where the ages came from and how fresh they are. */
+export function describeAgeSource(age: AgeSource): string {
+  if (age.source === 'emulator') return 'ages: read from the emulator now';
+  if (age.error) return `ages unknown: CloudWatch: ${age.error}`;
+  const lookback = `no datapoint in ${age.lookbackMinutes} min`;
+  if (!age.asOf) return `ages unknown: CloudWatch has ${lookback}`;
+  const at = `${age.asOf.slice(0, 16).replace('T', ' ')} UTC`;
+  return (
+    `ages: CloudWatch ApproximateAgeOfOldestMessage as of ${at} or ` +
+    `later (it lags a few minutes); - = ${lookback}`
+  );
 }
 
 function footer(

@@ -114,10 +114,12 @@ describe('tasklane stats', () => {
       }
     }
     expect(run.stdout).toContain('no task queue over a threshold');
+    expect(run.stdout).toContain('ages: read from the emulator now');
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
       thresholds: { depth: 8000, ageMs: 1000 },
       breached: false,
+      age: { source: 'emulator' },
     });
   });
 

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { statsCommand } from '../../lib/cli/stats-command.ts';
 import { formatDuration, formatTable } from '../../lib/ops/format.ts';
 import { oldestAgeMs } from '../../lib/ops/queue-age.ts';
 import {
   checkThresholds,
   DEFAULT_STATS_THRESHOLDS,
+  describeAgeSource,
   formatStats,
   type QueueStats,
   queueKind,
   sortQueues,
 } from '../../lib/ops/stats.ts';
-import { stackOutputs } from '../helpers/control-cli.ts';
-import { runOps, scriptedTarget } from '../helpers/ops-cli.ts';
 
 const queue = (overrides: Partial<QueueStats>): QueueStats => ({
   name: 'tasklane-demo-flaky-normal',
@@ -94,6 +92,26 @@ describe('stats logic', () => {
     expect(lines).toContain('dead letters: 2 (x-dlq 2)');
   });
 
+  it('says where the ages came from and how fresh they are', () => {
+    const cloudwatch = { source: 'cloudwatch', lookbackMinutes: 15 } as const;
+    expect(describeAgeSource({ source: 'emulator' })).toBe(
+      'ages: read from the emulator now',
+    );
+    expect(
+      describeAgeSource({ ...cloudwatch, asOf: '2026-12-01T10:43:00.000Z' }),
+    ).toBe(
+      'ages: CloudWatch ApproximateAgeOfOldestMessage as of 2026-12-01 ' +
+        '10:43 UTC or later (it lags a few minutes); - = no datapoint in ' +
+        '15 min',
+    );
+    expect(describeAgeSource(cloudwatch)).toBe(
+      'ages unknown: CloudWatch has no datapoint in 15 min',
+    );
+    expect(
+      describeAgeSource({ ...cloudwatch, error: 'Throttling: slow' }),
+    ).toBe('ages unknown: CloudWatch: Throttling: slow');
+  });
+
   it('formats durations and tables', () => {
     expect(
       [null, 850, 12_500, 240_000, 11_520_000].map(formatDuration),
@@ -117,134 +135,5 @@ describe('stats logic', () => {
     expect(oldestAgeMs(inspection, 10_000)).toBe(3_000);
     expect(oldestAgeMs({ messages: {} }, 10_000)).toBe(0);
     expect(oldestAgeMs({}, 10_000)).toBeNull();
-  });
-});
-
-describe('tasklane stats on AWS', () => {
-  const depths: Record<string, string> = {
-    'tasklane-order-notification-normal': '9000',
-    'tasklane-data-backup-dlq': '4',
-  };
-  const script = () =>
-    scriptedTarget({
-      DescribeStacksCommand: () => stackOutputs(),
-      GetQueueAttributesCommand: (input: { QueueUrl: string }) => ({
-        Attributes: {
-          ApproximateNumberOfMessages:
-            depths[input.QueueUrl.split('/').pop() ?? ''] ?? '0',
-          ApproximateNumberOfMessagesNotVisible: '1',
-          ApproximateNumberOfMessagesDelayed: '2',
-        },
-      }),
-    });
-
-  it('reads the queues from the stack outputs and exits 3 on a breach', async () => {
-    // Prepare
-    const aws = script();
-
-    // Act
-    const run = await runOps(
-      statsCommand,
-      ['stats', '--region', 'eu-west-1', '--profile', 'ops', '--json'],
-      aws.clients,
-    );
-
-    // Assess
-    expect(run.code).toBe(3);
-    expect(aws.options[0]).toMatchObject({
-      region: 'eu-west-1',
-      profile: 'ops',
-      stack: 'Tasklane',
-      prefix: 'tasklane',
-    });
-    expect(aws.inputs('DescribeStacksCommand')).toEqual([
-      { StackName: 'Tasklane' },
-    ]);
-    const urls = stackOutputs().Stacks[0]?.Outputs.map((o) => o.OutputValue);
-    expect(aws.inputs('GetQueueAttributesCommand')).toEqual(
-      expect.arrayContaining(
-        (urls ?? []).map((QueueUrl) => ({
-          QueueUrl,
-          AttributeNames: [
-            'ApproximateNumberOfMessages',
-            'ApproximateNumberOfMessagesNotVisible',
-            'ApproximateNumberOfMessagesDelayed',
-          ],
-        })),
-      ),
-    );
-    const report = JSON.parse(run.stdout);
-    expect(report.breached).toBe(true);
-    expect(report.queues).toHaveLength(6);
-    expect(report.queues).toContainEqual({
-      name: 'tasklane-order-notification-normal',
-      kind: 'normal',
-      depth: 9000,
-      inFlight: 1,
-      delayed: 2,
-      oldestAgeMs: null,
-      breaches: ['depth'],
-    });
-  });
-
-  it('shows the age as - on AWS and takes thresholds from flags', async () => {
-    // Act
-    const run = await runOps(
-      statsCommand,
-      ['stats', '--stack', 'Prod', '--depth-threshold', '10000'],
-      script().clients,
-    );
-
-    // Assess
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(
-      /^tasklane-order-notification-normal +normal +9000 +1 +2 +- *$/m,
-    );
-    expect(run.stdout).toContain('depth > 10000 messages');
-    expect(run.stdout).toContain(
-      'dead letters: 5 (tasklane-data-backup-dlq 5)',
-    );
-  });
-
-  it('exits 1 naming the queues when the prefix matches none', async () => {
-    const run = await runOps(
-      statsCommand,
-      ['stats', '--prefix', 'acme'],
-      script().clients,
-    );
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(
-      /no queue named acme-\*; its queues: tasklane-order-notification-high/,
-    );
-  });
-
-  it('exits 1 with the AWS error when the stack does not exist', async () => {
-    const aws = scriptedTarget({
-      DescribeStacksCommand: () => {
-        throw Object.assign(new Error('Stack with id Nope does not exist'), {
-          name: 'ValidationError',
-        });
-      },
-    });
-    const run = await runOps(
-      statsCommand,
-      ['stats', '--stack', 'Nope'],
-      aws.clients,
-    );
-    expect(run.code).toBe(1);
-    expect(run.stderr).toBe(
-      'tasklane stats: ValidationError: Stack with id Nope does not exist\n',
-    );
-  });
-
-  it('exits 2 on a bad threshold and documents the exit codes', async () => {
-    const bad = await runOps(statsCommand, ['stats', '--depth-threshold', 'x']);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('must be a whole number of 0 or more (got x)');
-
-    const help = await runOps(statsCommand, ['stats', '--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain('3  a checked threshold is breached');
-    expect(help.stdout).toContain('--endpoint <url>');
   });
 });
