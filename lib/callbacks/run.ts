@@ -2,6 +2,7 @@
  * One dispatch of a callback target, under its lease: send the pending
  * statuses if the slot has come, then settle them by the answer.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffMs, type Timing } from './config.ts';
 import type { DispatchReport, RunContext } from './dispatcher.ts';
 import { DeliveryFailedError, TargetRefusedError } from './errors.ts';
@@ -37,8 +38,7 @@ export async function runLeased(
     return hold(run, 'not-due', slot, {});
   }
 
-  const readAt = context.clock();
-  const batch = await context.pending.read(run.target, context.timing.maxBatch);
+  const { batch, readAt } = await readPending(run);
   if (batch.statuses.length === 0) {
     const retryAt = Math.max(slot, readAt + lagWait(context.timing));
     return finish(run, 'empty', readAt, false, retryAt, {});
@@ -50,6 +50,32 @@ export async function runLeased(
   }
   return deliver(run, batch, readAt, tally);
 }
+
+/**
+ * Reads the oldest pending statuses. When none shows but a status asked
+ * for this delivery within the index lag, the index may not list it yet
+ * (a consumer invokes the dispatcher the moment it wrote the status):
+ * read again a few times within that lag rather than wait for a slot.
+ */
+async function readPending(
+  run: Run,
+): Promise<{ batch: PendingBatch; readAt: number }> {
+  const { context, target, state } = run;
+  const { indexLagMs, maxBatch } = context.timing;
+  const lagEnds = (state.requestedAt ?? 0) + indexLagMs;
+  let rechecks = Math.ceil(indexLagMs / INDEX_RECHECK_MS);
+  for (;;) {
+    const readAt = context.clock();
+    const batch = await context.pending.read(target, maxBatch);
+    if (batch.statuses.length > 0 || readAt >= lagEnds || rechecks-- <= 0) {
+      return { batch, readAt };
+    }
+    await sleep(Math.min(INDEX_RECHECK_MS, lagEnds - readAt));
+  }
+}
+
+/** Pause between two reads of an index that may lag. */
+const INDEX_RECHECK_MS = 250;
 
 async function deliver(
   run: Run,

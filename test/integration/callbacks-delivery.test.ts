@@ -1,5 +1,6 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAwsClients, destroyAwsClients } from '../../lib/aws-clients.ts';
 import {
   type LocalCallbacks,
   startLocalCallbacks,
@@ -100,6 +101,48 @@ describe('callback delivery to a local receiver', () => {
     console.log(`idle target: first delivery ${delayMs} ms after the status`);
     expect(delayMs).toBeLessThan(AT_ONCE_MS);
     expect(deliveredIds(receiver.requests)).toEqual([taskId]);
+  });
+
+  it('sends at once even when the index lists a new status late', async () => {
+    // Prepare: a client whose first two reads of the index find nothing,
+    // as DynamoDB's index may right after the write
+    receiver = await startReceiver();
+    const lagging = createAwsClients(fixture.emulators.clientOptions);
+    let hidden = 2;
+    lagging.dynamodb.middlewareStack.add(
+      (next) => async (args) => {
+        const lagged = args.input as { IndexName?: string };
+        if (lagged.IndexName && hidden > 0) {
+          hidden -= 1;
+          return { output: { Items: [], $metadata: {} }, response: {} };
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'laggingIndex' },
+    );
+    callbacks = startLocalCallbacks({
+      clients: lagging,
+      tables: fixture.tables,
+      deadLetterQueueUrl: fixture.resources.callbacksDeadLetterQueueUrl,
+      signingKey: TEST_KEY,
+      timing: { ...SLOW_TIMING, indexLagMs: 2_000 },
+    });
+    const target = receiver.url('/lagging');
+
+    // Act
+    const [taskId] = await finishTasks(fixture.outbox, target, 1);
+    const finishedAt = Date.now();
+    await callbacks.notifyPending(target);
+    await waitUntil(() => receiver.requests.length === 1, 5_000, 'delivery');
+
+    // Assess: two re-reads 250 ms apart, not the next 2 s slot
+    const delayMs = (receiver.requests[0]?.at ?? 0) - finishedAt;
+    console.log(`lagging index: first delivery ${delayMs} ms after the status`);
+    expect(hidden).toBe(0);
+    expect(delayMs).toBeLessThan(AT_ONCE_MS + 500);
+    expect(deliveredIds(receiver.requests)).toEqual([taskId]);
+    await callbacks.stop();
+    destroyAwsClients(lagging);
   });
 
   it('delivers 1,000 statuses once each, at most one request per interval', async () => {
