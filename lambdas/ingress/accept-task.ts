@@ -5,6 +5,7 @@ import {
   UnknownTaskTypeError,
   ValidationError,
 } from '../../lib/errors.ts';
+import type { RateGate } from '../../lib/ops/rate-limit.ts';
 import {
   type Producer,
   SendBatchError,
@@ -28,6 +29,12 @@ export interface AcceptTaskDeps {
    * @default 30
    */
   readonly retryAfterSeconds?: number;
+  /**
+   * The send-rate limit of `tasklane throttle`: a task over it is refused
+   * with 429 and the seconds until its turn, not held.
+   * @default - no limit
+   */
+  readonly rateGate?: RateGate;
 }
 
 /** An API Gateway proxy response. */
@@ -54,7 +61,8 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
  *
  * Answers 202 `{ id, queueName }`; 400 `{ code, message, errors }` with one
  * `{ field, message, value }` per problem; 429 with `Retry-After` when the
- * queue holds its capacity; 503 with `Retry-After` when SQS fails.
+ * queue holds its capacity or the send-rate limit is reached; 503 with
+ * `Retry-After` when SQS fails.
  *
  * @example
  * const response = await acceptTask(event.body, { producer, logger });
@@ -69,6 +77,8 @@ export async function acceptTask(
   } catch (error) {
     return refuse(error, deps);
   }
+  const limited = await admit(task, deps);
+  if (limited) return limited;
 
   try {
     const sent = await deps.producer.send(task);
@@ -102,6 +112,33 @@ function parseTask(body: string | null | undefined): TaskInput {
     throw new ValidationError('INVALID_TASK', [issue]);
   }
   return value as TaskInput;
+}
+
+/**
+ * Refuses the task when the send-rate limit has no slot for it now; a
+ * task that is then found invalid has used its slot all the same, which
+ * only ever sends fewer tasks than the limit allows.
+ */
+async function admit(
+  task: TaskInput,
+  deps: AcceptTaskDeps,
+): Promise<HttpResponse | undefined> {
+  const waitMs = (await deps.rateGate?.admit(1)) ?? 0;
+  if (waitMs <= 0) return undefined;
+  const seconds = Math.ceil(waitMs / 1000);
+  deps.logger.warn('task refused: send-rate limit reached', {
+    taskType: task.taskType,
+    businessId: task.businessId,
+    retryAfterSeconds: seconds,
+  });
+  return refusal(
+    429,
+    'SEND_RATE_LIMITED',
+    'the pipeline takes tasks at a lowered rate for now; send the task ' +
+      'again after Retry-After seconds',
+    [],
+    seconds,
+  );
 }
 
 /** Maps a failure to its answer; rethrows what is not the sender's or SQS's. */

@@ -1,17 +1,24 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { INGRESS_ENV } from '../../lambdas/ingress/env.ts';
 import type { Priority } from '../envelope.ts';
 import { assertPrefix } from '../queue-names.ts';
 import type { PipelineIngressProps } from './contracts.ts';
+import {
+  functionRole,
+  grantReadRateLimit,
+  grantSend,
+} from './ingress-access.ts';
+import { createUndeliveredAlarm } from './ingress-alarms.ts';
 import { assertAllowlist } from './ingress-allowlist.ts';
 import { TaskHttpsApi, type ThrottleSettings } from './ingress-api.ts';
 import { TaskEventRoutes } from './ingress-events.ts';
@@ -39,8 +46,13 @@ const REGIONAL_TLS12_POLICIES: readonly apigateway.SecurityPolicy[] = [
   apigateway.SecurityPolicy.TLS13_1_3_FIPS_2025_09,
 ];
 
-/** Settings of the ingress beyond the shared contract; all optional. */
+/** Settings of the ingress beyond the shared contract. */
 export interface PipelineIngressOptions extends PipelineIngressProps {
+  /**
+   * The topic the alarm on the undelivered queue notifies: the pipeline's
+   * alarm topic.
+   */
+  readonly alarmTopic: sns.ITopic;
   /**
    * Request rates of the HTTPS endpoint, all senders together. The rate is
    * 1 or more requests per second, the burst 0 or more requests; both
@@ -89,6 +101,7 @@ export interface PipelineIngressOptions extends PipelineIngressProps {
  *   key,
  *   allowlist: { cidrs: ['203.0.113.0/24'], vpcEndpointIds: [] },
  *   queueCapacity: 10_000,
+ *   alarmTopic: monitoring.alarmTopic,
  * });
  */
 export class PipelineIngress extends Construct {
@@ -96,8 +109,10 @@ export class PipelineIngress extends Construct {
   readonly bus: events.IEventBus;
   /** The routing rules, by task type and priority. */
   readonly rules: ReadonlyMap<string, Readonly<Record<Priority, events.Rule>>>;
-  /** Task events no rule could route or deliver; worth an alarm. */
+  /** Task events no rule could route or deliver. */
   readonly undeliveredQueue: sqs.IQueue;
+  /** `<prefix>-ingress-undelivered-events`: the undelivered queue is not empty. */
+  readonly undeliveredAlarm: cloudwatch.Alarm;
   /** The REST API with `POST /tasks`. */
   readonly api: apigateway.RestApi;
   /** The function behind `POST /tasks`. */
@@ -113,6 +128,11 @@ export class PipelineIngress extends Construct {
     this.bus = routes.bus;
     this.rules = routes.rules;
     this.undeliveredQueue = routes.undeliveredQueue;
+    this.undeliveredAlarm = createUndeliveredAlarm(this, {
+      prefix: props.prefix,
+      queue: routes.undeliveredQueue,
+      alarmTopic: props.alarmTopic,
+    });
 
     const fn = ingressFunction(this, props);
     this.ingressFunction = fn;
@@ -179,55 +199,16 @@ function ingressFunction(
     bundling: BUNDLING,
   });
   grantSend(fn, props);
+  grantReadRateLimit(fn, props.prefix);
   Validations.of(fn).acknowledge({
     id: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
     reason:
-      'The ingress function reaches only SQS, over TLS with IAM ' +
-      'authentication, and is invoked by API Gateway alone; a VPC would ' +
-      'add NAT or an SQS endpoint per zone, and cold-start latency on the ' +
-      'request path, for no control gained.',
+      'The ingress function reaches only SQS and one SSM parameter, over ' +
+      'TLS with IAM authentication, and is invoked by API Gateway alone; ' +
+      'a VPC would add NAT or an SQS and an SSM endpoint per zone, and ' +
+      'cold-start latency on the request path, for no control gained.',
   });
   return fn;
-}
-
-/**
- * Its own role rather than the default one's AWS-managed policy, which may
- * create and write any log group: this one writes its own log group only.
- */
-function functionRole(
-  scope: Construct,
-  prefix: string,
-  logGroup: logs.ILogGroup,
-): iam.Role {
-  const role = new iam.Role(scope, 'FunctionRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: `Ingress function of the ${prefix} pipeline`,
-  });
-  logGroup.grantWrite(role);
-  return role;
-}
-
-/**
- * Send to the task queues and read their URL and depth, nothing more; the
- * key only as far as SQS needs it to encrypt a message.
- */
-function grantSend(fn: lambda.IFunction, props: PipelineIngressOptions) {
-  const queueArns = props.lanes.flatMap((lane) => [
-    lane.queues.high.queueArn,
-    lane.queues.normal.queueArn,
-  ]);
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
-      resources: queueArns,
-    }),
-  );
-  fn.addToRolePolicy(
-    new iam.PolicyStatement({
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [props.key.keyArn],
-    }),
-  );
 }
 
 function assertProps(props: PipelineIngressOptions): void {

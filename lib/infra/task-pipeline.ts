@@ -227,6 +227,7 @@ export class TaskPipeline extends Construct {
       allowlist: this.allowlist,
       queueCapacity: this.queueCapacity,
       handlerEntry: props.ingressEntry,
+      alarmTopic: this.monitoring.alarmTopic,
     });
 
     this.secureQueues(lanes);

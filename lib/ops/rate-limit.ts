@@ -82,6 +82,12 @@ export function ssmRateLimit(options: SsmRateLimitOptions): RateLimitSource {
 export interface LocalRateLimitOptions extends CachedSourceOptions {
   /** Base URL of the local control server, e.g. `http://127.0.0.1:4569`. */
   readonly controlUrl: string;
+  /**
+   * How long one read may take, in ms; a read that takes longer fails
+   * (`onError`), so a server that accepts but never answers cannot hold
+   * the sends up. @default 2_000
+   */
+  readonly timeoutMs?: number;
 }
 
 /** The limit the local control server holds (`GET /throttle`). */
@@ -89,8 +95,11 @@ export function localRateLimit(
   options: LocalRateLimitOptions,
 ): RateLimitSource {
   const url = new URL('/throttle', options.controlUrl);
+  const timeoutMs = options.timeoutMs ?? 2_000;
   return cachedSource(options.cacheMs ?? 1_000, options.onError, async () => {
-    const response = await fetch(url);
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     if (!response.ok) {
       throw new Error(`GET ${url} answered ${response.status}`);
     }
@@ -169,14 +178,69 @@ export function createPacer(
         nextDue = Number.NEGATIVE_INFINITY;
         return 0;
       }
-      const interval = 1000 / rate;
-      const start = Math.max(clock.now(), nextDue);
-      nextDue = start + count * interval;
-      const wait = start + (count - 1) * interval - clock.now();
+      const slots = slotsFor(rate, count, nextDue, clock.now());
+      nextDue = slots.nextDue;
+      const wait = slots.lastDue - clock.now();
       if (wait <= 0) return 0;
       await clock.sleep(wait);
       return wait;
     },
+  };
+}
+
+/** Admits tasks at the current limit without waiting for their turn. */
+export interface RateGate {
+  /**
+   * Takes the slots of `count` tasks when the last of them is due now, and
+   * resolves to 0; else takes none and resolves to the milliseconds until
+   * it would be due. At once 0 when there is no limit.
+   */
+  admit(count: number): Promise<number>;
+}
+
+/**
+ * The pacer's fixed-interval slots for a caller that cannot wait, such as
+ * a request handler: a task that is not yet due is refused rather than
+ * held, and its caller asks its own sender to come back later. Refused
+ * tasks take no slot, so refusals never push the next task further out.
+ */
+export function createRateGate(
+  source: RateLimitSource,
+  clock: Pick<PacingClock, 'now'> = systemClock,
+): RateGate {
+  let nextDue = Number.NEGATIVE_INFINITY;
+  return {
+    async admit(count) {
+      const rate = await source.current();
+      if (rate === undefined) {
+        nextDue = Number.NEGATIVE_INFINITY;
+        return 0;
+      }
+      const now = clock.now();
+      const slots = slotsFor(rate, count, nextDue, now);
+      if (slots.lastDue > now) return slots.lastDue - now;
+      nextDue = slots.nextDue;
+      return 0;
+    },
+  };
+}
+
+/**
+ * The slots of `count` tasks at `rate` per second, the first at `now` or
+ * when the previous task's slot ends: when the last one is due, and when
+ * the task after them is.
+ */
+function slotsFor(
+  rate: number,
+  count: number,
+  nextDue: number,
+  now: number,
+): { lastDue: number; nextDue: number } {
+  const interval = 1000 / rate;
+  const start = Math.max(now, nextDue);
+  return {
+    lastDue: start + (count - 1) * interval,
+    nextDue: start + count * interval,
   };
 }
 

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type {
@@ -32,6 +33,7 @@ let open: Stack;
 let vpceOnly: Stack;
 let ids: {
   key: string;
+  topic: string;
   bus: string;
   undelivered: string;
   fn: string;
@@ -43,8 +45,9 @@ function makeStack(app: App, name: string) {
     env: { account: '111111111111', region: 'eu-west-1' },
   });
   const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
+  const alarmTopic = new sns.Topic(stack, 'AlarmTopic');
   const lanes = TASK_TYPES.map((taskType) => makeLane(stack, key, taskType));
-  return { stack, key, lanes };
+  return { stack, key, alarmTopic, lanes };
 }
 
 /** A lane as the pipeline makes it: encrypted queues and a consumer. */
@@ -84,6 +87,7 @@ function addIngress(
     key: made.key,
     allowlist: ALLOWLIST,
     queueCapacity: 10_000,
+    alarmTopic: made.alarmTopic,
     ...options,
   });
   return made.stack;
@@ -112,6 +116,7 @@ beforeAll(() => {
   };
   ids = {
     key: only('AWS::KMS::Key'),
+    topic: only('AWS::SNS::Topic'),
     bus: only('AWS::Events::EventBus'),
     undelivered: only('AWS::SQS::Queue', {
       Properties: { QueueName: 'tasklane-tasks-undelivered' },
@@ -477,6 +482,39 @@ describe('PipelineIngress: ingress function', () => {
     });
   });
 
+  it('may read the send-rate limit parameter, and no other', () => {
+    // THEN
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Action: 'ssm:GetParameter',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':ssm:eu-west-1:111111111111:parameter/tasklane/send-rate-limit',
+                ],
+              ],
+            },
+          },
+        ]),
+      },
+    });
+    const ssmStatements = Object.values(
+      template.findResources('AWS::IAM::Policy'),
+    ).flatMap((policy) =>
+      policy.Properties.PolicyDocument.Statement.filter(
+        (statement: { Action: string | string[] }) =>
+          [statement.Action].flat().some((a) => a.startsWith('ssm:')),
+      ),
+    );
+    expect(ssmStatements).toHaveLength(1);
+  });
+
   it('lets only the stage’s POST /tasks invoke it', () => {
     // THEN
     template.resourcePropertiesCountIs(
@@ -490,6 +528,51 @@ describe('PipelineIngress: ingress function', () => {
       SourceArn: {
         'Fn::Join': ['', Match.arrayWith(['/POST/tasks'])],
       },
+    });
+  });
+});
+
+describe('PipelineIngress: undelivered-events alarm', () => {
+  it('fires on one visible message in the undelivered queue, within a minute', () => {
+    // THEN
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'tasklane-ingress-undelivered-events',
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': [ids.undelivered, 'QueueName'] },
+        },
+      ],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      DatapointsToAlarm: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('notifies the alarm topic when it fires and when it clears', () => {
+    // THEN
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'tasklane-ingress-undelivered-events',
+      AlarmActions: [{ Ref: ids.topic }],
+      OKActions: [{ Ref: ids.topic }],
+    });
+  });
+
+  it('names the queue and points to the runbook section', () => {
+    // THEN
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'tasklane-ingress-undelivered-events',
+      AlarmDescription: Match.stringLikeRegexp(
+        '^R3 ingress: the queue tasklane-tasks-undelivered holds .*' +
+          'see docs/runbook\\.md#undelivered-events\\.$',
+      ),
     });
   });
 });
@@ -524,13 +607,14 @@ describe('PipelineIngress: allowlist edge cases', () => {
 describe('PipelineIngress: invalid props', () => {
   const attempt = (options: Partial<PipelineIngressOptions>) => () => {
     // GIVEN a fresh stack for each attempt; no synthesis happens
-    const { stack, key, lanes } = makeStack(new App(), 'Invalid');
+    const { stack, key, alarmTopic, lanes } = makeStack(new App(), 'Invalid');
     new PipelineIngress(stack, 'Ingress', {
       prefix: 'tasklane',
       lanes,
       key,
       allowlist: ALLOWLIST,
       queueCapacity: 10_000,
+      alarmTopic,
       ...options,
     });
   };

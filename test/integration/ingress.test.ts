@@ -12,7 +12,9 @@ import {
   type IngressLogger,
 } from '../../lambdas/ingress/accept-task.ts';
 import { INGRESS_ENV } from '../../lambdas/ingress/env.ts';
+import { createRateGate } from '../../lib/ops/rate-limit.ts';
 import { createProducer, type ProducerOptions } from '../../lib/producer.ts';
+import { type FakeSsm, startFakeSsm } from '../helpers/fake-ssm.ts';
 import {
   failEntries,
   orderTask,
@@ -289,26 +291,106 @@ describe('acceptTask: queue full (429) and SQS failing (503)', () => {
   });
 });
 
+describe('acceptTask: send-rate limit (429)', () => {
+  /** A gate at `rate` tasks/s on a clock the test moves. */
+  function gateAt(rate: number) {
+    const clock = { t: 0, now: () => clock.t };
+    const rateGate = createRateGate({ current: async () => rate }, clock);
+    return { clock, rateGate };
+  }
+
+  it('refuses a task over the limit with Retry-After, sending nothing', async () => {
+    // Prepare: 0.4 tasks/s, one task every 2.5 s
+    const lines: LogLine[] = [];
+    const { clock, rateGate } = gateAt(0.4);
+    const accept = { ...deps({}, lines), rateGate };
+    const first = await acceptTask(JSON.stringify(orderTask()), accept);
+    clock.t += 1_000;
+
+    // Act
+    const second = await acceptTask(JSON.stringify(orderTask()), accept);
+
+    // Assess: 1.5 s to its turn, rounded up to whole seconds
+    expect(first.statusCode).toBe(202);
+    expect(second.statusCode).toBe(429);
+    expect(second.headers['retry-after']).toBe('2');
+    expect(JSON.parse(second.body)).toEqual({
+      code: 'SEND_RATE_LIMITED',
+      message: expect.stringMatching(/lowered rate/),
+      errors: [],
+    });
+    expect(lines.at(-1)).toEqual({
+      level: 'warn',
+      message: 'task refused: send-rate limit reached',
+      fields: {
+        taskType: 'order.notification',
+        businessId: 'order-1042',
+        retryAfterSeconds: 2,
+      },
+    });
+    expect(await depth(ORDER_NORMAL)).toBe(1);
+  });
+
+  it('takes the next task once its turn has come', async () => {
+    // Prepare
+    const { clock, rateGate } = gateAt(0.4);
+    const accept = { ...deps(), rateGate };
+    await acceptTask(JSON.stringify(orderTask()), accept);
+    clock.t += 1_000;
+    await acceptTask(JSON.stringify(orderTask()), accept);
+
+    // Act: refusals took no slot, so the turn is 2.5 s after the first
+    clock.t += 1_500;
+    const third = await acceptTask(JSON.stringify(orderTask()), accept);
+
+    // Assess
+    expect(third.statusCode).toBe(202);
+    expect(await depth(ORDER_NORMAL)).toBe(2);
+  });
+
+  it('answers 400 for an invalid body before the limit is asked', async () => {
+    // Prepare
+    const admit = async () => {
+      throw new Error('the gate must not be asked');
+    };
+
+    // Act
+    const response = await acceptTask('{', {
+      ...deps(),
+      rateGate: { admit },
+    });
+
+    // Assess
+    expect(response.statusCode).toBe(400);
+  });
+});
+
 describe('ingress Lambda handler', () => {
   let saved: NodeJS.ProcessEnv;
   let restoreDns: () => void;
-  beforeAll(() => {
+  let ssm: FakeSsm;
+  beforeAll(async () => {
     saved = { ...process.env };
     // The handler's client sends to the queue URL's own host, as on AWS;
     // fauxqs names queues under sqs.<region>.localhost.
     restoreDns = interceptLocalhostDns();
+    ssm = await startFakeSsm();
   });
-  afterAll(() => {
+  afterAll(async () => {
     process.env = saved;
     restoreDns();
+    await ssm.stop();
   });
 
-  it('decodes a base64 body and answers 202 from the environment', async () => {
-    // Prepare: the handler builds its own SQS client; point it at fauxqs
+  it('answers 202 from the environment, then 429 over the SSM limit', async () => {
+    // Prepare: the handler builds its own SQS and SSM clients; point them
+    // at fauxqs and the fake SSM, which holds 0.5 tasks/s
+    ssm.parameters.set('/tasklane/send-rate-limit', '0.5');
     Object.assign(process.env, {
       [INGRESS_ENV.prefix]: 'tasklane',
       [INGRESS_ENV.capacity]: '10000',
       AWS_ENDPOINT_URL_SQS: fixture.emulators.messagingEndpoint,
+      AWS_ENDPOINT_URL_SSM: ssm.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -327,10 +409,19 @@ describe('ingress Lambda handler', () => {
 
     // Act
     const response = await handler(event, context);
+    const next = await handler(event, context);
 
-    // Assess
+    // Assess: one slot per 2 s; the limit was read once, then reused
     expect(response.statusCode).toBe(202);
     expect(JSON.parse(response.body).queueName).toBe(ORDER_HIGH);
+    expect(next.statusCode).toBe(429);
+    expect(next.headers?.['retry-after']).toBe('2');
     expect(await depth(ORDER_HIGH)).toBe(1);
+    expect(ssm.requests).toEqual([
+      {
+        operation: 'GetParameter',
+        input: { Name: '/tasklane/send-rate-limit' },
+      },
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createPacer,
+  createRateGate,
   type PacingClock,
   parseRateLimit,
   type RateLimitSource,
@@ -131,6 +132,69 @@ describe('createPacer', () => {
 
     // Assess
     expect([atTen, afterTen, atHundred, off]).toEqual([100, 100, 10, 0]);
+  });
+});
+
+describe('createRateGate', () => {
+  it('admits a task when it is due and tells how long until the next', async () => {
+    // Prepare: 4 tasks/s, one every 250 ms
+    const clock = { t: 0, now: () => clock.t };
+    const gate = createRateGate(fixedRate(4), clock);
+
+    // Act
+    const first = await gate.admit(1);
+    clock.t = 100;
+    const early = await gate.admit(1);
+    clock.t = 250;
+    const due = await gate.admit(1);
+
+    // Assess
+    expect([first, early, due]).toEqual([0, 150, 0]);
+  });
+
+  it('takes no slot for a refused task', async () => {
+    // Prepare
+    const clock = { t: 0, now: () => clock.t };
+    const gate = createRateGate(fixedRate(10), clock);
+    await gate.admit(1);
+
+    // Act: ten refusals in the interval, then the task at 100 ms
+    const refusals = [];
+    for (let t = 0; t < 100; t += 10) {
+      clock.t = t;
+      refusals.push(await gate.admit(1));
+    }
+    clock.t = 100;
+    const due = await gate.admit(1);
+
+    // Assess
+    expect(refusals).toEqual([100, 90, 80, 70, 60, 50, 40, 30, 20, 10]);
+    expect(due).toBe(0);
+  });
+
+  it('admits everything at once when there is no limit', async () => {
+    // Prepare
+    const gate = createRateGate(fixedRate(undefined), { now: () => 0 });
+
+    // Act
+    const waits = await Promise.all([1, 2, 3].map(() => gate.admit(10)));
+
+    // Assess
+    expect(waits).toEqual([0, 0, 0]);
+  });
+
+  it('saves no idle time up for a burst', async () => {
+    // Prepare
+    const clock = { t: 0, now: () => clock.t };
+    const gate = createRateGate(fixedRate(10), clock);
+    await gate.admit(1);
+
+    // Act: idle 5 s, then two tasks at once
+    clock.t = 5_000;
+    const waits = [await gate.admit(1), await gate.admit(1)];
+
+    // Assess
+    expect(waits).toEqual([0, 100]);
   });
 });
 
