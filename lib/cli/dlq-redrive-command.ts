@@ -1,4 +1,4 @@
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import {
   type MoveTaskStatus,
   startMoveTask,
@@ -11,6 +11,7 @@ import {
   opsCommand,
   printJson,
   runWith,
+  UsageError,
   wholeNumber,
 } from './command-kit.ts';
 import {
@@ -34,6 +35,8 @@ interface RedriveOptions extends DlqOptions {
   readonly type: string;
   readonly reason?: string;
   readonly limit?: number;
+  /** Redrive by one SQS message move task into the normal queue. */
+  readonly moveTask?: boolean;
   readonly wait: boolean;
 }
 
@@ -41,17 +44,21 @@ interface RedriveOptions extends DlqOptions {
 const MOVE_TASK_POLL_MS = 2_000;
 
 const HELP = `
-Each task goes back to the task queue it came from (its tasklane.sourceQueue
-attribute), its body unchanged: it is sent there, then deleted from the
-dead-letter queue, so every task is in one of the two at any time.
+Modes:
+  per message (default, locally and on AWS): each task goes back to the task
+    queue it came from (its tasklane.sourceQueue attribute), high or normal,
+    its body unchanged: it is sent there, then deleted from the dead-letter
+    queue, so every task is in one of the two at any time. The report counts
+    every message seen: redriven, or left in the dead-letter queue.
+  --move-task (AWS only, no --reason or --limit): one SQS message move task
+    moves every message into the task type's NORMAL queue. Faster for large
+    queues, but high-priority tasks lose their lane: they run from the normal
+    queue, behind its backlog.
 
-On AWS, redriving everything (no --reason, no --limit) starts an SQS message
-move task into the task type's normal queue instead; the tasks keep their
-priority in the envelope. Locally, and with a filter, tasks move one by one.
-
-Example:
+Examples:
   tasklane dlq redrive --endpoint http://127.0.0.1:4566 --type demo.flaky \\
-    --reason RETRIES_EXHAUSTED --limit 100`;
+    --reason RETRIES_EXHAUSTED --limit 100
+  tasklane dlq redrive --region eu-west-1 --type data.backup --move-task`;
 
 /** `tasklane dlq redrive`: dead-lettered tasks back to their queues. */
 export function redriveCommand(io: CliIo, clients: ClientFactory | undefined) {
@@ -64,11 +71,32 @@ export function redriveCommand(io: CliIo, clients: ClientFactory | undefined) {
       ),
     )
     .option('--limit <n>', 'redrive at most n tasks', wholeNumber(1))
-    .option('--no-wait', 'AWS move task: return once it has started')
+    .addOption(
+      new Option(
+        '--move-task',
+        'AWS: everything by one SQS message move task into the normal ' +
+          'queue; high-priority tasks lose their lane',
+      ).conflicts(['reason', 'limit']),
+    )
+    .option('--no-wait', 'with --move-task: return once it has started')
     .addHelpText('after', HELP);
   return addTargetOptions(command).action(
-    runWith(io, (cmd) => runRedrive(cmd.opts<RedriveOptions>(), io, clients)),
+    runWith(io, (cmd) => runRedrive(redriveOptions(cmd), io, clients)),
   );
+}
+
+/** The options, with the combinations commander cannot check refused. */
+function redriveOptions(command: Command): RedriveOptions {
+  const options = command.opts<RedriveOptions>();
+  if (options.moveTask && options.endpoint !== undefined) {
+    throw new UsageError(
+      '--move-task works on AWS only; locally tasks move one by one',
+    );
+  }
+  if (!options.moveTask && command.getOptionValueSource('wait') === 'cli') {
+    throw new UsageError('--no-wait applies to --move-task only');
+  }
+  return options;
 }
 
 async function runRedrive(
@@ -79,8 +107,17 @@ async function runRedrive(
   return usingTarget(options, clients, async (target) => {
     const [queue] = await deadLetterQueues(target, options.type);
     if (!queue) throw new Error(`no dead-letter queue of ${options.type}`);
-    const everything = !options.reason && options.limit === undefined;
-    return !target.local && everything
+    // The high and normal queues of a task type share one dead-letter
+    // queue, and a move task has one destination (SQS returns to their
+    // source only messages its redrive policy moved, not those the consumer
+    // dead-lettered), so it would put every high-priority task in the
+    // normal queue. Whether the dead-letter queue holds any from the high
+    // queue is known only by receiving them, and once received they may as
+    // well be sent to their own queue; a look first, then a move task,
+    // would also miss those dead-lettered in between. So per message is the
+    // default everywhere, exact and accounted for, and the move task runs
+    // only when asked for, its cost to priority stated in the help.
+    return options.moveTask
       ? byMoveTask(target, queue, options, io)
       : byMessage(target, queue, options, io);
   });
@@ -155,7 +192,8 @@ async function byMoveTask(
       `message move task from ${queue.name} to ${destination}: ` +
         `${status.status}, ${status.moved} moved` +
         `${status.failureReason ? ` (${status.failureReason})` : ''}\n` +
-        `task handle: ${taskHandle}\n`,
+        `task handle: ${taskHandle}\n` +
+        'high-priority tasks among them run from the normal queue\n',
     );
   }
   const failed = ['FAILED', 'CANCELLED'].includes(status.status);

@@ -14,9 +14,26 @@ import {
 const DLQ = orderQueueUrl('dlq');
 const AWS_ARGS = ['--region', 'eu-west-1', '--json'];
 
+/** The request to the dead-letter queue that sizes the progress bar. */
+const DEPTH_REQUEST = {
+  QueueUrl: DLQ,
+  AttributeNames: [
+    'ApproximateNumberOfMessages',
+    'ApproximateNumberOfMessagesNotVisible',
+  ],
+};
+
+/** A SendMessageBatch entry redriving one of THREE_DEAD_LETTERS. */
+const resent = (Id: string, n: 0 | 1 | 2) => ({
+  Id,
+  MessageBody: THREE_DEAD_LETTERS[n]?.Body,
+  MessageAttributes: THREE_DEAD_LETTERS[n]?.MessageAttributes,
+});
+
 describe('tasklane dlq redrive on AWS', () => {
-  it('redrives everything with a message move task into the normal queue', async () => {
-    // Prepare
+  it('redrives everything message by message by default, high to high', async () => {
+    // Prepare: task-1 came from the high queue, task-2 and task-3 from the
+    // normal one.
     const aws = dlqAws(THREE_DEAD_LETTERS);
 
     // Act
@@ -27,7 +44,79 @@ describe('tasklane dlq redrive on AWS', () => {
     );
 
     // Assess
+    expect(run.code, run.stderr).toBe(0);
+    expect(aws.inputs('DescribeStacksCommand')).toEqual([
+      { StackName: 'Tasklane' },
+    ]);
+    expect(aws.inputs('GetQueueAttributesCommand')).toEqual([DEPTH_REQUEST]);
+    const receive = { ...AWS_RECEIVE, VisibilityTimeout: 300 };
+    expect(aws.inputs('ReceiveMessageCommand')).toEqual([receive, receive]);
+    const sent = aws.inputs('SendMessageBatchCommand');
+    expect(sent).toHaveLength(2);
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        { QueueUrl: orderQueueUrl('high'), Entries: [resent('0', 0)] },
+        {
+          QueueUrl: orderQueueUrl('normal'),
+          Entries: [resent('0', 1), resent('1', 2)],
+        },
+      ]),
+    );
+    const deleted = aws.inputs('DeleteMessageBatchCommand');
+    expect(deleted).toEqual(
+      expect.arrayContaining([
+        { QueueUrl: DLQ, Entries: [{ Id: '0', ReceiptHandle: 'r-1' }] },
+        {
+          QueueUrl: DLQ,
+          Entries: [
+            { Id: '0', ReceiptHandle: 'r-2' },
+            { Id: '1', ReceiptHandle: 'r-3' },
+          ],
+        },
+      ]),
+    );
+    expect(deleted).toHaveLength(2);
+    expect(aws.inputs('ChangeMessageVisibilityBatchCommand')).toEqual([]);
+    expect(aws.inputs('StartMessageMoveTaskCommand')).toEqual([]);
+    expect(aws.requests).toHaveLength(8);
+    expect(JSON.parse(run.stdout)).toEqual({
+      queue: 'tasklane-order-notification-dlq',
+      mode: 'per-message',
+      seen: 3,
+      redriven: 3,
+      left: 0,
+      destinations: {
+        'tasklane-order-notification-high': 1,
+        'tasklane-order-notification-normal': 2,
+      },
+      failures: [],
+    });
+  });
+
+  it('with --move-task moves everything into the normal queue', async () => {
+    // Prepare
+    const aws = dlqAws(THREE_DEAD_LETTERS);
+
+    // Act
+    const args = ['dlq', 'redrive', '--type', 'order.notification'];
+    const run = await runOps(
+      dlqCommand,
+      [...args, '--move-task', ...AWS_ARGS],
+      aws.clients,
+    );
+    const text = await runOps(
+      dlqCommand,
+      [...args, '--move-task'],
+      dlqAws(THREE_DEAD_LETTERS).clients,
+    );
+
+    // Assess
     expect(run.code).toBe(0);
+    expect(aws.inputs('GetQueueAttributesCommand')).toEqual([
+      { QueueUrl: DLQ, AttributeNames: ['QueueArn'] },
+      { QueueUrl: orderQueueUrl('normal'), AttributeNames: ['QueueArn'] },
+      DEPTH_REQUEST,
+    ]);
     expect(aws.inputs('StartMessageMoveTaskCommand')).toEqual([
       {
         SourceArn: arnOf(DLQ),
@@ -38,6 +127,7 @@ describe('tasklane dlq redrive on AWS', () => {
       { SourceArn: arnOf(DLQ), MaxResults: 10 },
     ]);
     expect(aws.inputs('ReceiveMessageCommand')).toEqual([]);
+    expect(aws.inputs('SendMessageBatchCommand')).toEqual([]);
     expect(JSON.parse(run.stdout)).toEqual({
       queue: 'tasklane-order-notification-dlq',
       mode: 'move-task',
@@ -47,13 +137,20 @@ describe('tasklane dlq redrive on AWS', () => {
       moved: 3,
       toMove: 3,
     });
+    expect(text.stdout).toBe(
+      'message move task from tasklane-order-notification-dlq to ' +
+        'tasklane-order-notification-normal: COMPLETED, 3 moved\n' +
+        'task handle: handle-1\n' +
+        'high-priority tasks among them run from the normal queue\n',
+    );
   });
 
-  it('returns at once with --no-wait, and exits 1 when the task fails', async () => {
+  it('returns at once with --move-task --no-wait, and exits 1 when the task fails', async () => {
+    const args = ['dlq', 'redrive', '--type', 'order.notification'];
     const started = dlqAws(THREE_DEAD_LETTERS);
     const quick = await runOps(
       dlqCommand,
-      ['dlq', 'redrive', '--type', 'order.notification', '--no-wait'],
+      [...args, '--move-task', '--no-wait'],
       started.clients,
     );
     expect(quick.code).toBe(0);
@@ -67,11 +164,46 @@ describe('tasklane dlq redrive on AWS', () => {
     });
     const failed = await runOps(
       dlqCommand,
-      ['dlq', 'redrive', '--type', 'order.notification'],
+      [...args, '--move-task'],
       failing.clients,
     );
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('FAILED, 0 moved (AccessDenied)');
+  });
+
+  it.each([
+    [['--move-task', '--reason', 'INVALID'], /cannot be used with option/],
+    [['--move-task', '--limit', '5'], /cannot be used with option/],
+    [
+      ['--move-task', '--endpoint', 'http://127.0.0.1:4566'],
+      /--move-task works on AWS only/,
+    ],
+    [['--no-wait'], /--no-wait applies to --move-task only/],
+  ])('exits 2 on %j and sends nothing', async (flags, error) => {
+    // Prepare
+    const aws = dlqAws(THREE_DEAD_LETTERS);
+
+    // Act
+    const run = await runOps(
+      dlqCommand,
+      ['dlq', 'redrive', '--type', 'order.notification', ...flags],
+      aws.clients,
+    );
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(error);
+    expect(aws.requests).toEqual([]);
+  });
+
+  it('names both modes and what each does in its help', async () => {
+    const help = await runOps(dlqCommand, ['dlq', 'redrive', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('per message (default, locally and on AWS)');
+    expect(help.stdout).toContain(
+      '--move-task (AWS only, no --reason or --limit)',
+    );
+    expect(help.stdout).toContain('high-priority tasks lose their lane');
   });
 
   it('with --reason moves matching tasks one by one to their source queues', async () => {
