@@ -11,6 +11,10 @@ import {
 } from '../../lib/aws-clients.ts';
 import type { DeliveryTiming } from '../../lib/callbacks/config.ts';
 import { CALLBACK_DEAD_LETTER_ATTRIBUTES } from '../../lib/callbacks/dead-letter.ts';
+import {
+  type LocalCallbacks,
+  startLocalCallbacks,
+} from '../../lib/callbacks/local.ts';
 import type { StatusEntry } from '../../lib/callbacks/pending.ts';
 import { SIGNATURE_HEADER } from '../../lib/callbacks/signature.ts';
 import { type Emulators, startEmulators } from '../../lib/local/emulators.ts';
@@ -133,6 +137,24 @@ export async function startCallbackFixture(): Promise<CallbackFixture> {
       await emulators.stop();
     },
   };
+}
+
+/**
+ * The local dispatcher and scheduler over the fixture's tables, signing
+ * with TEST_KEY; `clients` replaces the fixture's own.
+ */
+export function fixtureCallbacks(
+  fixture: CallbackFixture,
+  timing: DeliveryTiming = FAST_TIMING,
+  clients: AwsClients = fixture.clients,
+): LocalCallbacks {
+  return startLocalCallbacks({
+    clients,
+    tables: fixture.tables,
+    deadLetterQueueUrl: fixture.resources.callbacksDeadLetterQueueUrl,
+    signingKey: TEST_KEY,
+    timing,
+  });
 }
 
 /**

@@ -1,10 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients, destroyAwsClients } from '../../lib/aws-clients.ts';
-import {
-  type LocalCallbacks,
-  startLocalCallbacks,
-} from '../../lib/callbacks/local.ts';
+import type { LocalCallbacks } from '../../lib/callbacks/local.ts';
 import { verifyCallback } from '../../lib/callbacks/signature.ts';
 import {
   type Answer,
@@ -12,6 +9,7 @@ import {
   deliveredIds,
   FAST_TIMING,
   finishTasks,
+  fixtureCallbacks,
   type ReceivedRequest,
   type Receiver,
   sleep,
@@ -76,13 +74,7 @@ describe('callback delivery to a local receiver', () => {
 
   async function start(answer?: Answer, timing = FAST_TIMING) {
     receiver = await startReceiver(answer);
-    callbacks = startLocalCallbacks({
-      clients: fixture.clients,
-      tables: fixture.tables,
-      deadLetterQueueUrl: fixture.resources.callbacksDeadLetterQueueUrl,
-      signingKey: TEST_KEY,
-      timing,
-    });
+    callbacks = fixtureCallbacks(fixture, timing);
   }
 
   it('sends the first status for an idle target at once', async () => {
@@ -120,13 +112,8 @@ describe('callback delivery to a local receiver', () => {
       },
       { step: 'initialize', name: 'laggingIndex' },
     );
-    callbacks = startLocalCallbacks({
-      clients: lagging,
-      tables: fixture.tables,
-      deadLetterQueueUrl: fixture.resources.callbacksDeadLetterQueueUrl,
-      signingKey: TEST_KEY,
-      timing: { ...SLOW_TIMING, indexLagMs: 2_000 },
-    });
+    const timing = { ...SLOW_TIMING, indexLagMs: 2_000 };
+    callbacks = fixtureCallbacks(fixture, timing, lagging);
     const target = receiver.url('/lagging');
 
     // Act

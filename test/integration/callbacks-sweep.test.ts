@@ -1,19 +1,16 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type LocalCallbacks,
-  startLocalCallbacks,
-} from '../../lib/callbacks/local.ts';
+import type { LocalCallbacks } from '../../lib/callbacks/local.ts';
 import { SWEEP_GRACE_MS } from '../../lib/callbacks/sweep.ts';
 import {
   type CallbackFixture,
   deliveredIds,
   FAST_TIMING,
   finishTasks,
+  fixtureCallbacks,
   type Receiver,
   sleep,
   startCallbackFixture,
   startReceiver,
-  TEST_KEY,
   waitUntil,
 } from '../helpers/callbacks.ts';
 
@@ -40,13 +37,7 @@ describe('sweep of pending callback targets', () => {
 
   async function start() {
     receiver = await startReceiver();
-    callbacks = startLocalCallbacks({
-      clients: fixture.clients,
-      tables: fixture.tables,
-      deadLetterQueueUrl: fixture.resources.callbacksDeadLetterQueueUrl,
-      signingKey: TEST_KEY,
-      timing: FAST_TIMING,
-    });
+    callbacks = fixtureCallbacks(fixture);
   }
 
   /**
