@@ -4,6 +4,12 @@ import { builtInTasks } from '../../lambdas/tasks/index.ts';
 import { PRIORITIES } from '../envelope.ts';
 import { demoFlaky } from '../local/demo-tasks.ts';
 import {
+  localRateLimit,
+  type RateLimitSource,
+  rateLimitParameterName,
+  ssmRateLimit,
+} from '../ops/rate-limit.ts';
+import {
   createProducer,
   SendBatchError,
   type SentTask,
@@ -13,7 +19,6 @@ import { createRegistry } from '../registry.ts';
 import type { TaskModule } from '../task-module.ts';
 import {
   type CliIo,
-  type CommandDeps,
   EXIT,
   opsCommand,
   printJson,
@@ -22,11 +27,13 @@ import {
   UsageError,
 } from './command-kit.ts';
 import {
-  addTargetOptions,
-  type ClientFactory,
-  type TargetOptions,
-  usingTarget,
-} from './target.ts';
+  addControlOption,
+  type ControlDeps,
+  type ControlOptions,
+  controlUrlOf,
+  usingControlClients,
+} from './control-target.ts';
+import { addTargetOptions, type Target, usingTarget } from './target.ts';
 
 /**
  * The task types `send` knows: the built-in ones and the demo's
@@ -37,7 +44,7 @@ export const sendRegistry = createRegistry([
   demoFlaky as TaskModule,
 ]);
 
-interface SendOptions extends TargetOptions {
+interface SendOptions extends ControlOptions {
   readonly type?: string;
   readonly businessId?: string;
   readonly priority?: string;
@@ -64,10 +71,13 @@ Examples:
   tasklane send --region eu-west-1 --file tasks.json   # an envelope or a list
 
 The producer client fills id and createdAt, validates the envelope and the
-payload of the task type, and refuses to fill a queue past 10,000 messages.`;
+payload of the task type, and refuses to fill a queue past 10,000 messages.
+It keeps to the send-rate limit of \`tasklane throttle\`: the SSM parameter
+/<prefix>/send-rate-limit on AWS, the control server in local mode. A limit
+that cannot be read is warned about and does not stop the send.`;
 
 /** `tasklane send`: sends tasks from flags or a file through the producer. */
-export function sendCommand(deps: CommandDeps = {}): Command {
+export function sendCommand(deps: ControlDeps = {}): Command {
   const io = deps.io ?? processIo;
   const command = opsCommand('send', io)
     .description('send tasks, from flags or a JSON file, via the producer')
@@ -81,8 +91,8 @@ export function sendCommand(deps: CommandDeps = {}): Command {
     .option('--payload <json>', 'payload as a JSON object', jsonObject)
     .option('--file <path>', 'JSON file: an envelope or a list of them')
     .addHelpText('after', EXAMPLES);
-  return addTargetOptions(command).action(
-    runWith(io, (cmd) => runSend(cmd.opts<SendOptions>(), io, deps.clients)),
+  return addControlOption(addTargetOptions(command)).action(
+    runWith(io, (cmd) => runSend(cmd.opts<SendOptions>(), io, deps)),
   );
 }
 
@@ -112,30 +122,93 @@ function jsonObject(value: string): Record<string, unknown> {
 async function runSend(
   options: SendOptions,
   io: CliIo,
-  clients: ClientFactory | undefined,
+  deps: ControlDeps,
 ): Promise<number> {
   const tasks = options.file
     ? await tasksFromFile(options)
     : [taskFromFlags(options)];
-  const sent = await usingTarget(options, clients, async (target) => {
-    const producer = createProducer({
-      sqs: target.clients.sqs,
-      registry: sendRegistry,
-      prefix: target.prefix,
-      allowHttpCallbacks: target.local,
-    });
-    // One task alone: its errors name its fields without a list index.
-    const [only] = tasks;
-    return tasks.length === 1 && only
-      ? [await producer.send(only)]
-      : producer.sendBatch(tasks);
-  }).catch((error: unknown) => {
+  const sent = await usingTarget(options, deps.clients, (target) =>
+    withRateLimit(options, io, deps, (rateLimit) =>
+      sendTasks(target, rateLimit, tasks),
+    ),
+  ).catch((error: unknown) => {
     // Some tasks went: name them too, so none is sent twice by a rerun.
     if (error instanceof SendBatchError) printSent(io, options, error.sent);
     throw error;
   });
   printSent(io, options, sent);
   return EXIT.ok;
+}
+
+async function sendTasks(
+  target: Target,
+  rateLimit: RateLimitSource,
+  tasks: readonly TaskInput[],
+): Promise<SentTask[]> {
+  const producer = createProducer({
+    sqs: target.clients.sqs,
+    registry: sendRegistry,
+    prefix: target.prefix,
+    allowHttpCallbacks: target.local,
+    rateLimit,
+  });
+  // One task alone: its errors name its fields without a list index.
+  const [only] = tasks;
+  return tasks.length === 1 && only
+    ? [await producer.send(only)]
+    : producer.sendBatch(tasks);
+}
+
+/**
+ * Runs `work` with the send-rate limit of `tasklane throttle`: the control
+ * server's in local mode, the SSM parameter on AWS. The producer reads it
+ * before each batch, after validation, so an invalid task costs no read.
+ */
+async function withRateLimit<T>(
+  options: SendOptions,
+  io: CliIo,
+  deps: ControlDeps,
+  work: (rateLimit: RateLimitSource) => Promise<T>,
+): Promise<T> {
+  if (options.endpoint) {
+    const controlUrl = controlUrlOf(options);
+    const onError = warnUnread(io, `control server ${controlUrl}`);
+    return work(localRateLimit({ controlUrl, onError }));
+  }
+  const name = rateLimitParameterName(options.prefix);
+  return usingControlClients(options, deps, ({ ssm }) =>
+    work(
+      ssmRateLimit({
+        ssm,
+        prefix: options.prefix,
+        onError: warnUnread(io, `SSM parameter ${name}`),
+      }),
+    ),
+  );
+}
+
+/**
+ * A limit that cannot be read (no control server, no ssm:GetParameter)
+ * must not stop a send: one warning on standard error, and the last limit
+ * read stays in force, which before any read is none.
+ */
+function warnUnread(io: CliIo, where: string): (error: unknown) => void {
+  let warned = false;
+  return (error) => {
+    if (warned) return;
+    warned = true;
+    io.err(
+      `tasklane send: warning: cannot read the send-rate limit from ` +
+        `${where} (${causeOf(error)}); sending at the last limit read, ` +
+        'none if none was read\n',
+    );
+  };
+}
+
+/** An error's message and its cause's: fetch gives the reason only there. */
+function causeOf(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause ? `${messageOf(error)}: ${messageOf(cause)}` : messageOf(error);
 }
 
 function printSent(

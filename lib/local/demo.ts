@@ -1,9 +1,11 @@
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { localRateLimit } from '../ops/rate-limit.ts';
 import type { TaskRecord } from '../outbox.ts';
 import { createProducer, type TaskInput } from '../producer.ts';
 import { taskQueueName } from '../queue-names.ts';
+import { DEFAULT_CONTROL_PORT } from './control-server.ts';
 import type { LocalPipeline } from './runtime.ts';
 import { waitForFinalStatus } from './wait.ts';
 
@@ -18,12 +20,15 @@ interface DemoTask {
  * task ended: successes of both built-in task types, a retry that later
  * succeeds, a task whose order does not exist and an invalid envelope, both
  * dead-lettered. With a `callbackUrl`, every task names it, so each status
- * also reaches that callback target. Resolves to the final records.
+ * also reaches that callback target. Its producer keeps to the send-rate
+ * limit the control server at `controlUrl` holds (`tasklane throttle`).
+ * Resolves to the final records.
  */
 export async function runDemo(
   pipeline: LocalPipeline,
   print: (line: string) => void,
   callbackUrl?: string,
+  controlUrl = `http://127.0.0.1:${DEFAULT_CONTROL_PORT}`,
 ): Promise<Map<string, TaskRecord>> {
   const dataBucket = await seedBusinessData(pipeline);
   const producer = createProducer({
@@ -31,6 +36,15 @@ export async function runDemo(
     registry: pipeline.registry,
     prefix: pipeline.prefix,
     allowHttpCallbacks: true,
+    rateLimit: localRateLimit({
+      controlUrl,
+      onError: once(() =>
+        print(
+          `demo: send-rate limit not read from ${controlUrl}; the last one ` +
+            'read stays, none at first',
+        ),
+      ),
+    }),
   });
   const send = async (shows: string, task: TaskInput): Promise<DemoTask> => ({
     shows,
@@ -69,6 +83,16 @@ export async function runDemo(
   );
   for (const task of tasks) print(describe(task, records.get(task.taskId)));
   return records;
+}
+
+/** Calls `f` the first time only. */
+function once(f: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    f();
+  };
 }
 
 /** The order and the object the demo's valid tasks refer to. */

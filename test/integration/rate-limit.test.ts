@@ -1,4 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sendCommand } from '../../lib/cli/send-command.ts';
+import {
+  createTargetClients,
+  type TargetOptions,
+} from '../../lib/cli/target.ts';
+import { throttleCommand } from '../../lib/cli/throttle-command.ts';
 import {
   type ControlServer,
   startControlServer,
@@ -10,9 +21,11 @@ import {
   type ProducerFixture,
   queueDepth,
   recordCommands,
+  type SentCommand,
   startProducerFixture,
   testRegistry,
 } from '../helpers/fixtures-producer.ts';
+import { runOps } from '../helpers/ops-cli.ts';
 
 const ORDER_NORMAL = 'tasklane-order-notification-normal';
 
@@ -92,5 +105,142 @@ describe('a producer with a local rate limit', () => {
     expect(batches).toHaveLength(3);
     expect(Math.max(...times) - Math.min(...times)).toBeLessThan(200);
     await fixture.purge();
+  });
+});
+
+/** A file of `count` order.notification tasks of normal priority. */
+function taskFile(count: number): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'rate-limit-')), 'tasks.json');
+  const tasks = Array.from({ length: count }, (_, i) =>
+    orderTask({ businessId: `order-${i}` }),
+  );
+  writeFileSync(file, JSON.stringify(tasks));
+  return file;
+}
+
+/**
+ * Runs `tasklane send` in this process on the fixture's emulator, with
+ * the control server at `controlUrl`; resolves to the run and the SQS
+ * commands the command sent, with their times.
+ */
+async function send(args: readonly string[], controlUrl: string) {
+  let commands: SentCommand[] = [];
+  const clients = (options: TargetOptions) => {
+    const made = createTargetClients(options);
+    commands = recordCommands(made.sqs);
+    return made;
+  };
+  const endpoint = fixture.emulators.messagingEndpoint;
+  const run = await runOps(
+    sendCommand,
+    ['send', ...args, '--endpoint', endpoint, '--control', controlUrl],
+    clients,
+  );
+  return { run, commands };
+}
+
+/** A port on which nothing listens. */
+async function closedPort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('tasklane send in local mode', () => {
+  it('keeps to the limit tasklane throttle set: 25 tasks at 20/s take over 1.2 s', async () => {
+    // Prepare: the operator's command sets the limit on the control server
+    const endpoint = fixture.emulators.messagingEndpoint;
+    const throttle = await runOps(throttleCommand, [
+      'throttle',
+      '--rate',
+      '20',
+      '--endpoint',
+      endpoint,
+      '--control',
+      control.url,
+    ]);
+    expect(throttle.code, throttle.stderr).toBe(0);
+
+    // Act
+    const { run, commands } = await send(
+      ['--file', taskFile(25), '--json'],
+      control.url,
+    );
+
+    // Assess: batches of 10, 10 and 5 go when their last task is due, 9,
+    // 19 and 24 intervals of 50 ms after the first task; the pacer starts
+    // after the queue's depth is read.
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout).sent).toHaveLength(25);
+    const depthRead = commands.findLast(
+      (c) => c.name === 'GetQueueAttributesCommand',
+    );
+    const batches = commands
+      .filter((c) => c.name === 'SendMessageBatchCommand')
+      .map((c) => c.at - (depthRead?.at ?? Number.NaN));
+    expect(batches).toHaveLength(3);
+    // Lower bounds only: a late timer never breaks them; 10 ms for Date.now
+    // against the pacer's performance.now.
+    for (const [i, due] of [450, 950, 1200].entries()) {
+      expect(batches[i]).toBeGreaterThanOrEqual(due - 10);
+    }
+    expect(
+      await queueDepth(fixture.clients.sqs, fixture.queueUrl(ORDER_NORMAL)),
+    ).toBe(25);
+    await setRate(null);
+    await fixture.purge();
+  });
+
+  it('warns and sends unpaced when no control server answers', async () => {
+    // Prepare
+    const nowhere = `http://127.0.0.1:${await closedPort()}`;
+
+    // Act
+    const { run, commands } = await send(['--file', taskFile(30)], nowhere);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^tasklane send: warning: cannot read the send-rate limit from ` +
+          `control server ${nowhere} \\(fetch failed: .*ECONNREFUSED.*\\); ` +
+          'sending at the last limit read, none if none was read\n$',
+      ),
+    );
+    expect(run.stdout.match(/^sent /gm)).toHaveLength(30);
+    const times = commands
+      .filter((c) => c.name === 'SendMessageBatchCommand')
+      .map((c) => c.at);
+    expect(Math.max(...times) - Math.min(...times)).toBeLessThan(200);
+    await fixture.purge();
+  });
+});
+
+describe('localRateLimit', () => {
+  it('gives up on a control server that never answers, keeping no limit', async () => {
+    // Prepare: a server that takes the request and never replies
+    const silent = createServer(() => {}).listen(0, '127.0.0.1');
+    await new Promise((resolve) => silent.once('listening', resolve));
+    const { port } = silent.address() as AddressInfo;
+    const onError = vi.fn();
+    const source = localRateLimit({
+      controlUrl: `http://127.0.0.1:${port}`,
+      timeoutMs: 100,
+      onError,
+    });
+
+    // Act
+    const rate = await source.current();
+
+    // Assess
+    expect(rate).toBeUndefined();
+    expect(onError).toHaveBeenCalledWith(
+      expect.objectContaining({ name: 'TimeoutError' }),
+    );
+    silent.closeAllConnections();
+    await new Promise((resolve) => silent.close(resolve));
   });
 });

@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ParameterNotFound } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
 import { sendCommand } from '../../lib/cli/send-command.ts';
-import { runOps, scriptedTarget } from '../helpers/ops-cli.ts';
+import { type AwsScript, scriptedAws } from '../helpers/control-cli.ts';
+import { runOps } from '../helpers/ops-cli.ts';
 
 const QUEUE_URL =
   'https://sqs.eu-west-1.amazonaws.com/123456789012/tasklane-order-notification-normal';
@@ -17,9 +19,18 @@ const ORDER = [
   '{"event":"paid","message":"Payment received"}',
 ];
 
-/** SQS with room in every queue, accepting every entry. */
-function sqs(depth = '0') {
-  return scriptedTarget({
+const RATE_LIMIT = { Name: '/tasklane/send-rate-limit' };
+
+/**
+ * SQS with room in every queue, accepting every entry, and SSM without a
+ * send-rate limit; `overrides` replace answers. `send` runs the command on
+ * these clients.
+ */
+function sqs(depth = '0', overrides: AwsScript = {}) {
+  const aws = scriptedAws({
+    GetParameterCommand: () => {
+      throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+    },
     GetQueueUrlCommand: (input: { QueueName: string }) => ({
       QueueUrl: `https://sqs.eu-west-1.amazonaws.com/123456789012/${input.QueueName}`,
     }),
@@ -37,7 +48,17 @@ function sqs(depth = '0') {
       })),
       Failed: [],
     }),
+    ...overrides,
   });
+  const inputs = (command: string) =>
+    aws.requests.filter((r) => r.command === command).map((r) => r.input);
+  const send = (args: readonly string[]) =>
+    runOps(
+      (deps) => sendCommand({ ...deps, controlClients: aws.controlClients }),
+      args,
+      aws.targetClients,
+    );
+  return { requests: aws.requests, inputs, send };
 }
 
 describe('tasklane send on AWS', () => {
@@ -46,19 +67,15 @@ describe('tasklane send on AWS', () => {
     const aws = sqs();
 
     // Act
-    const run = await runOps(
-      sendCommand,
-      [
-        'send',
-        ...ORDER,
-        '--priority',
-        'normal',
-        '--timeout-ms',
-        '3000',
-        '--json',
-      ],
-      aws.clients,
-    );
+    const run = await aws.send([
+      'send',
+      ...ORDER,
+      '--priority',
+      'normal',
+      '--timeout-ms',
+      '3000',
+      '--json',
+    ]);
 
     // Assess
     expect(run.code).toBe(0);
@@ -71,8 +88,11 @@ describe('tasklane send on AWS', () => {
     expect(aws.requests.map((r) => r.command)).toEqual([
       'GetQueueUrlCommand',
       'GetQueueAttributesCommand',
+      'GetParameterCommand',
       'SendMessageBatchCommand',
     ]);
+    expect(aws.inputs('GetParameterCommand')).toEqual([RATE_LIMIT]);
+    expect(run.stderr).toBe('');
     expect(aws.inputs('GetQueueUrlCommand')).toEqual([
       { QueueName: 'tasklane-order-notification-normal' },
     ]);
@@ -134,11 +154,7 @@ describe('tasklane send on AWS', () => {
     const aws = sqs();
 
     // Act
-    const run = await runOps(
-      sendCommand,
-      ['send', '--file', file],
-      aws.clients,
-    );
+    const run = await aws.send(['send', '--file', file]);
 
     // Assess
     expect(run.code).toBe(0);
@@ -153,19 +169,15 @@ describe('tasklane send on AWS', () => {
     const aws = sqs();
 
     // Act
-    const run = await runOps(
-      sendCommand,
-      [
-        'send',
-        '--type',
-        'demo.flaky',
-        '--business-id',
-        'b-1',
-        '--payload',
-        '{"failTimes":99}',
-      ],
-      aws.clients,
-    );
+    const run = await aws.send([
+      'send',
+      '--type',
+      'demo.flaky',
+      '--business-id',
+      'b-1',
+      '--payload',
+      '{"failTimes":99}',
+    ]);
 
     // Assess
     expect(run.code).toBe(2);
@@ -195,7 +207,7 @@ describe('tasklane send on AWS', () => {
     ],
   ])('exits 2 for %j', async (args, message) => {
     const aws = sqs();
-    const run = await runOps(sendCommand, args, aws.clients);
+    const run = await aws.send(args);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(aws.inputs('SendMessageBatchCommand')).toEqual([]);
@@ -203,7 +215,7 @@ describe('tasklane send on AWS', () => {
 
   it('exits 1 naming the queue and its depth when the queue is full', async () => {
     const aws = sqs('10000');
-    const run = await runOps(sendCommand, ['send', ...ORDER], aws.clients);
+    const run = await aws.send(['send', ...ORDER]);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       'QUEUE_FULL: queue tasklane-order-notification-normal is full: ' +
@@ -213,7 +225,7 @@ describe('tasklane send on AWS', () => {
   });
 
   it('exits 1 with the reason when SQS refuses the tasks', async () => {
-    const aws = scriptedTarget({
+    const aws = sqs('0', {
       GetQueueUrlCommand: () => ({ QueueUrl: QUEUE_URL }),
       GetQueueAttributesCommand: () => ({ Attributes: {} }),
       SendMessageBatchCommand: () => {
@@ -223,10 +235,83 @@ describe('tasklane send on AWS', () => {
         });
       },
     });
-    const run = await runOps(sendCommand, ['send', ...ORDER], aws.clients);
+    const run = await aws.send(['send', ...ORDER]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
       /SEND_FAILED: 1 of 1 tasks were not sent: .*AccessDenied/,
     );
+  });
+});
+
+describe('tasklane send on AWS: the send-rate limit', () => {
+  /** A file of `count` order.notification tasks of normal priority. */
+  function taskFile(count: number): string {
+    const file = join(mkdtempSync(join(tmpdir(), 'tasklane-send-')), 't.json');
+    const tasks = Array.from({ length: count }, (_, i) => ({
+      taskType: 'order.notification',
+      businessId: `o-${i}`,
+      payload: { event: 'paid', message: 'Paid' },
+    }));
+    writeFileSync(file, JSON.stringify(tasks));
+    return file;
+  }
+
+  it('paces the batches to the rate in SSM: a batch goes when its last task is due', async () => {
+    // Prepare: 100 tasks/s, so batches of 10 go 100 ms apart
+    let readAt = Number.NaN;
+    const sentAt: number[] = [];
+    const aws = sqs('0', {
+      GetParameterCommand: () => {
+        readAt = performance.now();
+        return { Parameter: { Value: '100' } };
+      },
+      SendMessageBatchCommand: (input: { Entries: { Id: string }[] }) => {
+        sentAt.push(performance.now());
+        return {
+          Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: 'm' })),
+          Failed: [],
+        };
+      },
+    });
+
+    // Act
+    const run = await aws.send(['send', '--file', taskFile(30)]);
+
+    // Assess: read once (cached 10 s); the pacer starts after the read,
+    // and a batch goes when its last task is due: 9, 19, 29 intervals of
+    // 10 ms. Lower bounds only, which a late timer never breaks.
+    expect(run.code, run.stderr).toBe(0);
+    expect(aws.inputs('GetParameterCommand')).toEqual([RATE_LIMIT]);
+    const waited = sentAt.map((at) => at - readAt);
+    expect(waited).toHaveLength(3);
+    for (const [i, due] of [90, 190, 290].entries()) {
+      expect(waited[i]).toBeGreaterThanOrEqual(due - 1);
+    }
+  });
+
+  it('warns and still sends when the limit cannot be read', async () => {
+    // Prepare: the caller may send to SQS but not read the parameter
+    const aws = sqs('0', {
+      GetParameterCommand: () => {
+        throw Object.assign(new Error('not authorized to GetParameter'), {
+          name: 'AccessDeniedException',
+          $fault: 'client',
+        });
+      },
+    });
+
+    // Act
+    const run = await aws.send(['send', '--file', taskFile(12)]);
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect(run.stderr).toBe(
+      'tasklane send: warning: cannot read the send-rate limit from SSM ' +
+        'parameter /tasklane/send-rate-limit (not authorized to ' +
+        'GetParameter); sending at the last limit read, none if none was ' +
+        'read\n',
+    );
+    expect(run.stdout.match(/^sent /gm)).toHaveLength(12);
+    expect(aws.inputs('SendMessageBatchCommand')).toHaveLength(2);
   });
 });
