@@ -216,8 +216,12 @@ export function createRateGate(
         nextDue = Number.NEGATIVE_INFINITY;
         return 0;
       }
+      // Asked as if (count - 1) intervals ago, so a batch is admitted now
+      // when a pacer asked then would send it now; its sends keep to the
+      // pacer's bound, and a batch is not refused for ever.
       const now = clock.now();
-      const slots = slotsFor(rate, count, nextDue, now);
+      const askedAt = now - ((count - 1) * 1000) / rate;
+      const slots = slotsFor(rate, count, nextDue, askedAt);
       if (slots.lastDue > now) return slots.lastDue - now;
       nextDue = slots.nextDue;
       return 0;

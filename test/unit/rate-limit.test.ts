@@ -172,6 +172,21 @@ describe('createRateGate', () => {
     expect(due).toBe(0);
   });
 
+  it('admits a batch when its last slot is due, as the pacer sends it', async () => {
+    // Prepare: 10 tasks/s
+    const clock = { t: 1_000, now: () => clock.t };
+    const gate = createRateGate(fixedRate(10), clock);
+
+    // Act: a batch of 5 after idling, then one at once, then at its turn
+    const batch = await gate.admit(5);
+    const next = await gate.admit(1);
+    clock.t += 100;
+    const due = await gate.admit(1);
+
+    // Assess: the batch took the slots of the last 400 ms
+    expect([batch, next, due]).toEqual([0, 100, 0]);
+  });
+
   it('admits everything at once when there is no limit', async () => {
     // Prepare
     const gate = createRateGate(fixedRate(undefined), { now: () => 0 });
