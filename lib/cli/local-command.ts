@@ -137,7 +137,9 @@ async function runLocal(options: LocalOptions, version: string) {
     metrics: metrics?.url,
     control: control.url,
   });
-  if (receiver) await runDemo(pipeline, console.log, receiver.url);
+  if (receiver) {
+    await runDemo(pipeline, console.log, receiver.url, control.url);
+  }
 }
 
 function printBanner(

@@ -49,10 +49,12 @@ Examples:
   tasklane throttle --endpoint http://127.0.0.1:4566   # show the limit
 
 Backlog runbook (R18): lower the send rate. On AWS the limit is the SSM
-parameter /<prefix>/send-rate-limit; producer clients created with
-rateLimit: ssmRateLimit(...) read it at most every 10 s and pace their sends.
-Locally the control server of \`tasklane local\` holds it
-(rateLimit: localRateLimit(...)).`;
+parameter /<prefix>/send-rate-limit; locally the control server of
+\`tasklane local\` holds it. \`tasklane send\`, the local demo, the HTTPS
+ingress (per warm instance: 429 with Retry-After over the limit) and
+producer clients created with rateLimit: ssmRateLimit(...) or
+localRateLimit(...) read it (on AWS at most every 10 s) and keep to it.
+Senders that call SQS or EventBridge directly do not.`;
 
 /** `tasklane throttle`: sets, clears or shows the send-rate limit. */
 export function throttleCommand(deps: ControlDeps = {}): Command {
