@@ -4,6 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDuration } from '../callbacks/config.ts';
+import { CALLBACK_ENV } from '../callbacks/env.ts';
 import {
   type CfnStatement,
   isTlsDeny,
@@ -16,7 +18,6 @@ import {
   fail,
   info,
   listed,
-  pass,
   passUnless,
   type Requirement,
 } from './compliance-verdicts.ts';
@@ -45,11 +46,37 @@ function r11({ view, root }: CheckInput): Finding {
   if (missing.length > 0) {
     return fail(`${listed(missing)} not found in the template${code}`);
   }
-  return pass(
+  const intervals = dispatchers.map(([id, p]) => callbackInterval(id, p));
+  const tooShort = intervals.filter((i) => !(i.ms >= 60_000));
+  const sweeps = view
+    .ofType('AWS::Scheduler::Schedule')
+    .filter(([, p]) => String(p.Target?.Input ?? '').includes('"sweep"'))
+    .map(([id, p]) => `${id} ${p.ScheduleExpression}`);
+  const dispatching = intervals.map((i) => `${i.id} (interval ${i.text})`);
+  return passUnless(
+    tooShort.map(
+      (i) =>
+        `${i.id} may call a target every ${i.text}, more than once a minute`,
+    ),
     `schedule group ${groups.map(([id]) => id).join(', ')}; dispatcher ` +
-      `${dispatchers.map(([id]) => id).join(', ')}: signed HTTPS callbacks, ` +
-      'at most one request per callback target per minute',
+      `${dispatching.join(', ')}: signed HTTPS callbacks, at most one ` +
+      'request per callback target per interval; ' +
+      (sweeps.length > 0 ? `sweep ${sweeps.join(', ')}` : 'no sweep schedule'),
   );
+}
+
+/** The least time between two requests to a target a dispatcher keeps. */
+function callbackInterval(id: string, props: Record<string, unknown>) {
+  const env = (props.Environment as { Variables?: Record<string, unknown> })
+    ?.Variables;
+  const text = String(env?.[CALLBACK_ENV.interval] ?? 'unset');
+  let ms = Number.NaN;
+  try {
+    ms = parseDuration(text);
+  } catch {
+    // An interval that cannot be read is reported as too short.
+  }
+  return { id, text, ms };
 }
 
 function r12({ view }: CheckInput): Finding {

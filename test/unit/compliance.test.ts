@@ -30,6 +30,27 @@ function check(id: string, resources: Resources, root = PACKAGE_ROOT) {
   return result;
 }
 
+/** A lane with the callbacks' group, sweep and a dispatcher keeping `interval`. */
+function callbackResources(interval: string): Resources {
+  const variables =
+    interval === 'unset' ? {} : { TASKLANE_CALLBACK_INTERVAL: interval };
+  return {
+    ...laneResources(),
+    Group: { Type: 'AWS::Scheduler::ScheduleGroup', Properties: {} },
+    Sweep: {
+      Type: 'AWS::Scheduler::Schedule',
+      Properties: {
+        ScheduleExpression: 'rate(5 minutes)',
+        Target: { Input: '{"sweep":"pending-targets"}' },
+      },
+    },
+    CallbackDispatcher: {
+      Type: 'AWS::Lambda::Function',
+      Properties: { Environment: { Variables: variables } },
+    },
+  };
+}
+
 describe('TemplateView', () => {
   it('joins each consumer to its mappings and their queues', () => {
     // Act
@@ -150,11 +171,7 @@ describe('the requirement checks', () => {
 
   it('fails R11 until a schedule group and a dispatcher exist', () => {
     // Prepare
-    const withCallbacks = {
-      ...laneResources(),
-      Group: { Type: 'AWS::Scheduler::ScheduleGroup', Properties: {} },
-      CallbackDispatcher: { Type: 'AWS::Lambda::Function', Properties: {} },
-    };
+    const withCallbacks = callbackResources('1m');
 
     // Act
     const [absent, present] = [laneResources(), withCallbacks].map((r) =>
@@ -165,6 +182,21 @@ describe('the requirement checks', () => {
     expect(absent?.status).toBe('FAIL');
     expect(absent?.evidence).toMatch(/not found in the template/);
     expect(present?.status).toBe('PASS');
+    expect(present?.evidence).toMatch(
+      /CallbackDispatcher \(interval 1m\).*sweep Sweep rate\(5 minutes\)/,
+    );
+  });
+
+  it.each([
+    ['30s', 'every 30s, more than once a minute'],
+    ['unset', 'every unset'],
+  ])('fails R11 with a dispatcher interval of %s', (interval, evidence) => {
+    // Act
+    const result = check('R11', callbackResources(interval));
+
+    // Assess
+    expect(result?.status).toBe('FAIL');
+    expect(result?.evidence).toContain(evidence);
   });
 
   it('checks R21-R23 against the files of a repository', () => {
