@@ -5,15 +5,11 @@
  * with `{ "sweep": "pending-targets" }` every five minutes by a recurring
  * schedule; everything else is in the environment (see CALLBACK_ENV).
  *
- * Metrics (namespace Tasklane): CallbackStatusesDelivered,
- * CallbackDeliveryFailed (a failed or refused attempt),
- * CallbackStatusesDeadLettered, CallbackOldestStatusAge (the wait of the
- * oldest status seen, for the alarm on statuses waiting too long; a sweep
- * reports the wait of targets it found stranded) and
- * CallbackTargetsRescheduled (stranded targets a sweep scheduled).
+ * Metrics (namespace Tasklane): see lib/callbacks/metrics.ts;
+ * CallbackOldestStatusAge feeds the alarm on statuses waiting too long.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { createAwsClients } from '../../lib/aws-clients.ts';
 import type {
@@ -22,6 +18,7 @@ import type {
 } from '../../lib/callbacks/dispatcher.ts';
 import { dispatcherFromEnv } from '../../lib/callbacks/env.ts';
 import { CallbackError } from '../../lib/callbacks/errors.ts';
+import { recordDispatch, recordSweep } from '../../lib/callbacks/metrics.ts';
 import type { DispatchEvent } from '../../lib/callbacks/scheduler.ts';
 import type { SweepEvent, SweepReport } from '../../lib/callbacks/sweep.ts';
 
@@ -54,7 +51,7 @@ export async function handler(
   try {
     if (sweep) return await runSweep(dispatcher);
     const report = await dispatcher.dispatch(target);
-    record(report);
+    recordDispatch(metrics, report);
     logger.info('callback dispatch done', { ...report });
     return report;
   } finally {
@@ -64,35 +61,8 @@ export async function handler(
 
 async function runSweep(from: Dispatcher): Promise<SweepReport> {
   const report = await from.sweep();
-  metrics.addMetric(
-    'CallbackTargetsRescheduled',
-    MetricUnit.Count,
-    report.rescheduled.length,
-  );
-  if (report.oldestOverdueMs !== undefined) {
-    metrics.addMetric(
-      'CallbackOldestStatusAge',
-      MetricUnit.Milliseconds,
-      report.oldestOverdueMs,
-    );
-  }
+  recordSweep(metrics, report);
   const log = report.rescheduled.length > 0 ? logger.warn : logger.info;
   log.call(logger, 'callback sweep done', { ...report });
   return report;
-}
-
-function record(report: DispatchReport): void {
-  const count = (name: string, value: number) =>
-    metrics.addMetric(name, MetricUnit.Count, value);
-  count('CallbackStatusesDelivered', report.delivered);
-  count('CallbackStatusesDeadLettered', report.deadLettered);
-  const failed = report.outcome === 'failed' || report.outcome === 'refused';
-  count('CallbackDeliveryFailed', failed ? 1 : 0);
-  if (report.oldestAgeMs !== undefined) {
-    metrics.addMetric(
-      'CallbackOldestStatusAge',
-      MetricUnit.Milliseconds,
-      report.oldestAgeMs,
-    );
-  }
 }

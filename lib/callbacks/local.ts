@@ -9,6 +9,7 @@ import {
   createLocalScheduler,
   type LocalScheduler,
 } from './local-scheduler.ts';
+import { type MetricSink, recordDispatch } from './metrics.ts';
 import { type SigningKey, staticSecretSource } from './secrets.ts';
 import type { HostResolver } from './target-guard.ts';
 
@@ -28,6 +29,8 @@ export interface LocalCallbacksOptions {
   readonly allowedHosts?: readonly string[];
   readonly resolve?: HostResolver;
   readonly logger?: CallbackLogger;
+  /** Where each dispatch's metrics go, as on AWS. @default none */
+  readonly metrics?: MetricSink;
 }
 
 /** Callback delivery running in this process. */
@@ -57,7 +60,10 @@ export function startLocalCallbacks(
 ): LocalCallbacks {
   let dispatcher: Dispatcher | undefined;
   const scheduler = createLocalScheduler({
-    invoke: (target) => (dispatcher as Dispatcher).dispatch(target),
+    invoke: async (target) => {
+      const report = await (dispatcher as Dispatcher).dispatch(target);
+      if (options.metrics) recordDispatch(options.metrics, report);
+    },
     onError: (error, target) =>
       options.logger?.error('callback dispatch failed', {
         target,

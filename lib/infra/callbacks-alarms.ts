@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { CALLBACK_METRIC_NAMES } from '../callbacks/metrics.ts';
 import { METRICS_NAMESPACE } from './contracts.ts';
 
 /**
@@ -14,10 +15,8 @@ import { METRICS_NAMESPACE } from './contracts.ts';
  */
 export const CALLBACK_METRICS = {
   service: 'tasklane-callbacks',
-  /** 1 per attempt that failed or was refused, 0 per other dispatch. */
-  deliveryFailed: 'CallbackDeliveryFailed',
-  /** Wait of the oldest status a dispatch saw, in milliseconds. */
-  oldestStatusAge: 'CallbackOldestStatusAge',
+  deliveryFailed: CALLBACK_METRIC_NAMES.deliveryFailed,
+  oldestStatusAge: CALLBACK_METRIC_NAMES.oldestStatusAge,
 } as const;
 
 // Deliveries run at most once a minute per target: five minutes hold a

@@ -26,11 +26,12 @@ export interface MetricHistogram {
  * Upper bounds of the duration buckets in ms, from sent time to completion.
  * 1,000 ms is one of them, so a p99 above the latency threshold (R19) is
  * told exactly; the bounds past it reach the retry delays, which add up to
- * about a minute over five retries.
+ * about a minute over five retries, and 300,000 ms is the longest a
+ * status may wait for its callback (R11's alarm).
  */
 export const DURATION_BUCKETS_MS: readonly number[] = [
   5, 10, 25, 50, 100, 250, 500, 750, 1_000, 2_500, 5_000, 10_000, 30_000,
-  60_000, 120_000,
+  60_000, 120_000, 300_000,
 ];
 
 /** An empty histogram with the given bucket bounds. */

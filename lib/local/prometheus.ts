@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { CONSUMER_METRICS } from '../infra/contracts.ts';
 import type { LocalMetrics } from './local-metrics.ts';
+import { registerCallbackMetrics } from './prometheus-callbacks.ts';
 import { registerBucketHistogram } from './prometheus-histogram.ts';
 import {
   QUEUE_GAUGES,
@@ -30,6 +31,8 @@ import {
  * | the same as the first, of a `-dlq` queue | tasklane_dead_letter_messages |
  * | - | tasklane_info{version, prefix} |
  *
+ * The callback dispatcher's metrics: see prometheus-callbacks.ts.
+ *
  * CloudWatch's ApproximateAgeOfOldestMessage has no counterpart: SQS
  * reports it only to CloudWatch, not through GetQueueAttributes.
  */
@@ -56,6 +59,8 @@ export interface MetricsSource {
     Pick<LocalMetrics, 'totals' | 'histograms'>
   >;
   readonly resources: QueueSource;
+  /** The callback dispatcher's metrics. @default none exposed */
+  readonly callbackMetrics?: Pick<LocalMetrics, 'totals' | 'histograms'>;
 }
 
 /** Options of {@link createPipelineRegistry}. */
@@ -96,6 +101,9 @@ export function createPipelineRegistry(
     registerConsumerCounter(registry, source, key);
   }
   registerLatencyHistogram(registry, source);
+  if (source.callbackMetrics) {
+    registerCallbackMetrics(registry, source.callbackMetrics);
+  }
   registerQueueGauges(registry, source.resources, options.readQueue);
   registerInfo(registry, source.prefix, options.version);
   return registry;

@@ -18,6 +18,10 @@ import type { TaskRegistry } from '../registry.ts';
 import type { RetryPolicy } from '../retry.ts';
 import { type EmulatorPorts, startEmulators } from './emulators.ts';
 import { LocalMetrics } from './local-metrics.ts';
+
+/** What the callback metrics are kept under (their `TaskType`, unused). */
+const CALLBACKS_METRICS_KEY = 'callbacks';
+
 import { type Poller, startPoller } from './poller.ts';
 import { createLocalResources, type LocalResources } from './resources.ts';
 
@@ -55,6 +59,8 @@ export interface LocalPipeline {
   readonly outbox: StatusOutbox;
   /** The consumers' metrics, totalled per task type. */
   readonly metrics: ReadonlyMap<string, LocalMetrics>;
+  /** The callback dispatcher's metrics, totalled. */
+  readonly callbackMetrics: LocalMetrics;
   /** Callback delivery: the dispatcher and its in-process scheduler. */
   readonly callbacks: LocalCallbacks;
   /**
@@ -92,7 +98,13 @@ export async function startLocalPipeline(
     options.registry.taskTypes.map((type) => [type, new LocalMetrics(type)]),
   );
   const metricsOf = (taskType: string) => metrics.get(taskType) as LocalMetrics;
-  const callbacks = startCallbacks(options, clients, resources);
+  const callbackMetrics = new LocalMetrics(CALLBACKS_METRICS_KEY);
+  const callbacks = startCallbacks(
+    options,
+    clients,
+    resources,
+    callbackMetrics,
+  );
   const pollers = startConsumers(options, clients, resources, {
     metricsOf,
     callbacks,
@@ -106,6 +118,7 @@ export async function startLocalPipeline(
     clients,
     resources,
     metrics,
+    callbackMetrics,
     callbacks,
     outbox: createStatusOutbox({
       dynamodb: clients.dynamodb,
@@ -179,6 +192,7 @@ function startCallbacks(
   options: LocalPipelineOptions,
   clients: AwsClients,
   resources: LocalResources,
+  metrics: LocalMetrics,
 ): LocalCallbacks {
   const { names } = resources;
   return startLocalCallbacks({
@@ -190,6 +204,7 @@ function startCallbacks(
     deadLetterQueueUrl: resources.callbacksDeadLetterQueueUrl,
     signingKey: options.signingKey ?? localSigningKey(),
     timing: { intervalMs: options.callbackIntervalMs },
+    metrics,
     logger: new Logger({
       serviceName: 'tasklane-callbacks',
       logLevel: options.logLevel ?? 'WARN',

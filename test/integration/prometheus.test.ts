@@ -7,6 +7,7 @@ import {
   startMetricsServer,
 } from '../../lib/local/metrics-server.ts';
 import { PROMETHEUS_METRICS as M } from '../../lib/local/prometheus.ts';
+import { CALLBACK_PROMETHEUS as C } from '../../lib/local/prometheus-callbacks.ts';
 import type { LocalPipeline } from '../../lib/local/runtime.ts';
 import {
   demoEnvelope,
@@ -14,6 +15,11 @@ import {
   sendBody,
   startTestPipeline,
 } from '../helpers/pipeline.ts';
+import {
+  deliveredIds,
+  type Receiver,
+  startReceiver,
+} from '../helpers/callbacks.ts';
 import {
   dashboardQueries,
   metricNamesOf,
@@ -32,12 +38,18 @@ const HIGH = { queue: 'test-demo-flaky-high', ...DEMO, priority: 'high' };
 describe('metrics server on the local pipeline', () => {
   let pipeline: LocalPipeline;
   let server: MetricsServer;
+  let receiver: Receiver;
   let samples: Sample[];
 
   beforeAll(async () => {
     pipeline = await startTestPipeline();
     server = await startMetricsServer({ pipeline, port: 0 });
-    await runWorkload(pipeline);
+    receiver = await startReceiver();
+    await runWorkload(pipeline, receiver.url('/statuses'));
+    await vi.waitFor(
+      () => expect(deliveredIds(receiver.requests)).toHaveLength(3),
+      { timeout: 10_000, interval: 100 },
+    );
     // A task's status is written before its message is deleted: wait for
     // the deletion, so that the queue counts are settled.
     await vi.waitFor(
@@ -52,6 +64,7 @@ describe('metrics server on the local pipeline', () => {
   afterAll(async () => {
     await server?.stop();
     await pipeline?.stop();
+    await receiver?.close();
   });
 
   it('counts completed, failed, retried and dead-lettered tasks', () => {
@@ -90,6 +103,17 @@ describe('metrics server on the local pipeline', () => {
     expect(sampleValue(samples, M.info, { prefix: 'test' })).toBe(1);
   });
 
+  it('counts the callback statuses each dispatch delivered', () => {
+    expect(sampleValue(samples, C.delivered, {})).toBe(3);
+    expect(sampleValue(samples, C.deliveryFailed, {})).toBe(0);
+    expect(sampleValue(samples, C.deadLettered, {})).toBe(0);
+    const count = sampleValue(samples, `${C.oldestStatusAge}_count`, {});
+    expect(count).toBe(receiver.requests.length);
+    expect(
+      sampleValue(samples, `${C.oldestStatusAge}_bucket`, { le: '300000' }),
+    ).toBe(count);
+  });
+
   it('serves the text format on /metrics only', async () => {
     const metrics = await fetch(server.url);
     const other = await fetch(server.url.replace('/metrics', '/'));
@@ -119,7 +143,7 @@ describe('metrics server on the local pipeline', () => {
     const served = new Set(samples.map((s) => s.name));
     const exprs = ruleExpressions(readFileSync(ALERTS, 'utf8'));
 
-    expect(exprs).toHaveLength(4);
+    expect(exprs).toHaveLength(6);
     for (const expr of exprs) {
       const names = [...metricNamesOf(expr)];
       expect(names, expr).not.toHaveLength(0);
@@ -160,14 +184,18 @@ describe('alerting rules and dashboard thresholds', () => {
 
 /**
  * One task that succeeds, one dead-lettered at once (its business id does
- * not exist), one that fails once and succeeds on its retry, and one sent
- * with a 10-minute delay, which stays delayed through the test.
+ * not exist), one that fails once and succeeds on its retry, each with a
+ * callback URL, and one sent with a 10-minute delay, which stays delayed
+ * through the test.
  */
-async function runWorkload(pipeline: LocalPipeline): Promise<void> {
+async function runWorkload(
+  pipeline: LocalPipeline,
+  callbackUrl: string,
+): Promise<void> {
   const tasks = [
-    demoEnvelope(),
-    demoEnvelope({ businessId: 'missing-1' }),
-    demoEnvelope({ payload: { failTimes: 1 } }),
+    demoEnvelope({ callbackUrl }),
+    demoEnvelope({ businessId: 'missing-1', callbackUrl }),
+    demoEnvelope({ payload: { failTimes: 1 }, callbackUrl }),
   ];
   for (const task of tasks) {
     await sendBody(pipeline, 'demo.flaky', JSON.stringify(task));
