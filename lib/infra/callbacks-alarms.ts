@@ -95,9 +95,9 @@ function alarmSpecs(props: CallbackAlarmsProps): AlarmSpec[] {
       name: 'status-waiting',
       metric: dispatcherMetric(CALLBACK_METRICS.oldestStatusAge, 'Maximum'),
       threshold: waitMs,
-      // Measured by the deliveries that run: a target nobody schedules any
-      // more shows no data, and no data counts as no wait. A periodic
-      // sweep of pending targets, publishing their age, would close that.
+      // Measured by the deliveries that run, and by the sweep, which
+      // publishes the wait of targets nobody scheduled any more; no data
+      // means no status waited.
       missingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       description:
         `R11 callbacks: a status waited over ${waitMinutes} min for its ` +

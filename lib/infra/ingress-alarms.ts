@@ -24,10 +24,10 @@ export const UNDELIVERED_RUNBOOK = 'docs/runbook.md#undelivered-events';
  * task queue, so one is enough, and one period decides. It notifies the
  * topic when it fires and when it clears.
  *
- * Missing data counts as not breaching: a pipeline whose bus never fails
- * shows OK, not insufficient data. SQS may stop reporting a queue nobody
- * has called for six hours, so the alarm can clear while messages remain:
- * the runbook has the operator read the depth before closing.
+ * Missing data is ignored, as on the dead-letter queues' alarms: SQS may
+ * stop reporting a queue nobody has called for six hours even while it
+ * holds messages, and the alarm must not clear on that gap. A queue that
+ * never held a message stays in insufficient data.
  */
 export function createUndeliveredAlarm(
   scope: Construct,
@@ -50,7 +50,7 @@ export function createUndeliveredAlarm(
       cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
     datapointsToAlarm: 1,
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    treatMissingData: cloudwatch.TreatMissingData.IGNORE,
   });
   const action = new SnsAction(props.alarmTopic);
   alarm.addAlarmAction(action);

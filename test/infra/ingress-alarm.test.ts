@@ -36,7 +36,7 @@ describe('TaskPipeline: undelivered-events alarm', () => {
       ],
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: 'ignore',
       AlarmActions: [{ Ref: topicId }],
       OKActions: [{ Ref: topicId }],
     });
