@@ -8,6 +8,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { CALLBACK_METRIC_NAMES } from '../callbacks/metrics.ts';
 import { METRICS_NAMESPACE } from './contracts.ts';
+import { alarmStatus, graph, heading, line } from './dashboard.ts';
 
 /**
  * The dispatcher's metrics, as lambdas/callbacks/dispatcher.ts publishes
@@ -142,4 +143,57 @@ function dispatcherMetric(metricName: string, statistic: string) {
     statistic,
     period: PERIOD,
   });
+}
+
+/** What the callbacks' dashboard row shows. */
+export interface CallbackWidgetsProps {
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly maxStatusWait: Duration;
+  readonly alarms: readonly cloudwatch.IAlarm[];
+}
+
+/**
+ * The callbacks' part of the pipeline dashboard: a heading, then statuses
+ * delivered and dead-lettered with failed requests and swept targets, the
+ * wait of the oldest status, the callback dead-letter queue, the alarms.
+ */
+export function callbackWidgets(
+  props: CallbackWidgetsProps,
+): cloudwatch.IWidget[][] {
+  const sum = (name: string, label: string) =>
+    dispatcherMetric(name, 'Sum').with({ label, period: Duration.minutes(1) });
+  const waitMs = props.maxStatusWait.toMilliseconds();
+  return [
+    [heading('## Callbacks (R11)')],
+    [
+      graph('Callback statuses (per minute)', [
+        sum(CALLBACK_METRIC_NAMES.delivered, 'delivered'),
+        sum(CALLBACK_METRIC_NAMES.deadLettered, 'dead-lettered'),
+        sum(CALLBACK_METRIC_NAMES.deliveryFailed, 'failed requests'),
+        sum(CALLBACK_METRIC_NAMES.targetsRescheduled, 'swept targets'),
+      ]),
+      graph(
+        'Callback wait, oldest status (ms)',
+        [
+          dispatcherMetric(CALLBACK_METRICS.oldestStatusAge, 'Maximum').with({
+            label: 'oldest status',
+            period: Duration.minutes(1),
+          }),
+        ],
+        [line(waitMs, `R11 alarm above ${waitMs} ms`)],
+      ),
+      graph(
+        'Callback dead-letter queue depth',
+        [
+          props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(1),
+            statistic: 'Maximum',
+            label: 'callbacks dlq',
+          }),
+        ],
+        [line(0, 'alarm above 0')],
+      ),
+      alarmStatus(props.alarms),
+    ],
+  ];
 }

@@ -20,7 +20,11 @@ import {
   type NotifyAccess,
   secretId,
 } from './callbacks-access.ts';
-import { CALLBACK_METRICS, createCallbackAlarms } from './callbacks-alarms.ts';
+import {
+  CALLBACK_METRICS,
+  callbackWidgets,
+  createCallbackAlarms,
+} from './callbacks-alarms.ts';
 import {
   type CallbackSettings,
   checkCallbackProps,
@@ -130,11 +134,13 @@ export class PipelineCallbacks extends Construct {
   /** delivery-failed, status-waiting, dlq-not-empty, dispatcher-errors. */
   readonly alarms: readonly cloudwatch.Alarm[];
   private readonly key: kms.IKey;
+  private readonly maxStatusWait: Duration;
 
   constructor(scope: Construct, id: string, props: PipelineCallbacksProps) {
     super(scope, id);
     const settings = checkCallbackProps(this, props);
     this.interval = settings.interval;
+    this.maxStatusWait = settings.maxStatusWait;
     this.key = props.key;
     const names = resourceNames(props.prefix);
 
@@ -182,6 +188,15 @@ export class PipelineCallbacks extends Construct {
       dispatcher: this.dispatcher,
       deadLetterQueue: this.deadLetterQueue,
       maxStatusWait: settings.maxStatusWait,
+    });
+  }
+
+  /** The rows of graphs the pipeline dashboard shows of the callbacks. */
+  dashboardWidgets(): cloudwatch.IWidget[][] {
+    return callbackWidgets({
+      deadLetterQueue: this.deadLetterQueue,
+      maxStatusWait: this.maxStatusWait,
+      alarms: this.alarms,
     });
   }
 

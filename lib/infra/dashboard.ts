@@ -152,7 +152,7 @@ export function addPipelineDashboard(
     defaultInterval: Duration.hours(3),
   });
   for (const lane of props.lanes) {
-    dashboard.addWidgets(heading(lane.metrics.taskType));
+    dashboard.addWidgets(heading(`## Task type \`${lane.metrics.taskType}\``));
     for (const row of laneRows(lane, props.thresholds)) {
       dashboard.addWidgets(...row);
     }
@@ -163,9 +163,10 @@ export function addPipelineDashboard(
 const WIDTH = 6;
 const HEIGHT = 6;
 
-function heading(taskType: string): cloudwatch.TextWidget {
+/** A full-width heading in markdown. */
+export function heading(markdown: string): cloudwatch.TextWidget {
   return new cloudwatch.TextWidget({
-    markdown: `## Task type \`${taskType}\``,
+    markdown,
     width: 24,
     height: 1,
   });
@@ -223,17 +224,13 @@ function laneRows(
         m.errors.with({ label: 'errors' }),
         m.throttles.with({ label: 'throttles' }),
       ]),
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Alarms',
-        alarms: [...alarms],
-        width: WIDTH,
-        height: HEIGHT,
-      }),
+      alarmStatus(alarms),
     ],
   ];
 }
 
-function graph(
+/** A graph of one row's width, from 0 up, with red threshold lines. */
+export function graph(
   title: string,
   left: cloudwatch.IMetric[],
   leftAnnotations: cloudwatch.HorizontalAnnotation[] = [],
@@ -248,6 +245,22 @@ function graph(
   });
 }
 
-function line(value: number, label: string): cloudwatch.HorizontalAnnotation {
+/** A red horizontal line at a threshold. */
+export function line(
+  value: number,
+  label: string,
+): cloudwatch.HorizontalAnnotation {
   return { value, label, color: cloudwatch.Color.RED };
+}
+
+/** The state of some alarms, one row's width. */
+export function alarmStatus(
+  alarms: readonly cloudwatch.IAlarm[],
+): cloudwatch.AlarmStatusWidget {
+  return new cloudwatch.AlarmStatusWidget({
+    title: 'Alarms',
+    alarms: [...alarms],
+    width: WIDTH,
+    height: HEIGHT,
+  });
 }

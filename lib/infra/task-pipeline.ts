@@ -248,6 +248,9 @@ export class TaskPipeline extends Construct {
       }
       callbacks.grantNotify(lane.consumer);
     }
+    for (const row of callbacks.dashboardWidgets()) {
+      this.monitoring.dashboard.addWidgets(...row);
+    }
     return callbacks;
   }
 

@@ -10,6 +10,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -27,6 +28,7 @@ import {
   type PipelineCallbacksProps,
 } from '../../lib/infra/callbacks.ts';
 import { WAIT_BELOW_INTERVAL_WARNING } from '../../lib/infra/callbacks-checks.ts';
+import { dashboardBody } from '../helpers/monitoring-stack.ts';
 import { NO_BUNDLING } from '../helpers/pipeline-stack.ts';
 
 /** A bare stack: a key, an outbox, a topic, a consumer role, callbacks. */
@@ -290,6 +292,50 @@ describe('PipelineCallbacks dispatcher', () => {
       }),
     ]);
     expect(actionsOf(statements).filter((a) => a.includes('*'))).toEqual([]);
+  });
+});
+
+describe('PipelineCallbacks dashboard', () => {
+  it('graphs statuses, the oldest wait, the dead-letter queue, alarms', () => {
+    // GIVEN
+    const { stack, callbacks } = build();
+    const dashboard = new cloudwatch.Dashboard(stack, 'Dashboard');
+
+    // WHEN
+    for (const row of callbacks.dashboardWidgets()) {
+      dashboard.addWidgets(...row);
+    }
+
+    // THEN
+    const widgets = dashboardBody(Template.fromStack(stack)).widgets;
+    const byTitle = new Map(
+      widgets.map((w) => [
+        w.properties.title ?? w.properties.markdown,
+        JSON.stringify(w.properties),
+      ]),
+    );
+    const expected: Record<string, string[]> = {
+      '## Callbacks (R11)': [],
+      'Callback statuses (per minute)': [
+        '"CallbackStatusesDelivered","service","tasklane-callbacks"',
+        'CallbackStatusesDeadLettered',
+        'CallbackDeliveryFailed',
+        'CallbackTargetsRescheduled',
+      ],
+      'Callback wait, oldest status (ms)': [
+        'CallbackOldestStatusAge',
+        '"stat":"Maximum"',
+        '"value":300000',
+      ],
+      'Callback dead-letter queue depth': [
+        'ApproximateNumberOfMessagesVisible',
+      ],
+      Alarms: ['alarms'],
+    };
+    expect([...byTitle.keys()].sort()).toEqual(Object.keys(expected).sort());
+    for (const [title, names] of Object.entries(expected)) {
+      for (const name of names) expect(byTitle.get(title)).toContain(name);
+    }
   });
 });
 

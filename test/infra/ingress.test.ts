@@ -552,7 +552,7 @@ describe('PipelineIngress: undelivered-events alarm', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,
       DatapointsToAlarm: 1,
-      TreatMissingData: 'notBreaching',
+      TreatMissingData: 'ignore',
     });
   });
 
