@@ -6,15 +6,17 @@
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { CALLBACK_TARGETS_KEY } from '../tables.ts';
-import { acknowledgeNoVpc, bundledEntry } from './consumer-function.ts';
+import {
+  acknowledgeNoVpc,
+  bundledEntry,
+  ownLogsAndRole,
+} from './consumer-function.ts';
 import { GUARD } from './state.ts';
 
 const DISPATCHER_ENTRY = fileURLToPath(
@@ -124,15 +126,12 @@ export function createDispatcherFunction(
   scope: Construct,
   props: DispatcherFunctionProps,
 ): nodejs.NodejsFunction {
-  const logGroup = new logs.LogGroup(scope, 'DispatcherLogs', {
-    retention: logs.RetentionDays.ONE_YEAR,
-    encryptionKey: props.key,
-  });
-  const role = new iam.Role(scope, 'DispatcherRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+  const { logGroup, role } = ownLogsAndRole(scope, {
+    logsId: 'DispatcherLogs',
+    roleId: 'DispatcherRole',
+    key: props.key,
     description: `Callback dispatcher of the ${props.prefix} pipeline`,
   });
-  logGroup.grantWrite(role);
 
   const fn = new nodejs.NodejsFunction(scope, 'Dispatcher', {
     ...bundledEntry(DISPATCHER_ENTRY),

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -36,6 +37,33 @@ const LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 const REQUIRE_SHIM =
   "import { createRequire as tasklaneCreateRequire } from 'node:module';" +
   'const require = tasklaneCreateRequire(import.meta.url);';
+
+/** Names and key of a function's own log group and role. */
+export interface OwnLogsAndRoleProps {
+  readonly logsId: string;
+  readonly roleId: string;
+  readonly key: kms.IKey;
+  readonly description: string;
+}
+
+/**
+ * A log group kept a year and encrypted with the pipeline key, and a role
+ * Lambda assumes that may write to that log group and nothing else yet:
+ * unlike the default role's AWS-managed policy, which may create and write
+ * any log group. The caller adds the function's grants.
+ */
+export function ownLogsAndRole(scope: Construct, props: OwnLogsAndRoleProps) {
+  const logGroup = new logs.LogGroup(scope, props.logsId, {
+    retention: LOG_RETENTION,
+    encryptionKey: props.key,
+  });
+  const role = new iam.Role(scope, props.roleId, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: props.description,
+  });
+  logGroup.grantWrite(role);
+  return { logGroup, role };
+}
 
 /** What a consumer function is made of. */
 export interface ConsumerFunctionProps {

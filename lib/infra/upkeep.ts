@@ -6,7 +6,6 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
@@ -19,7 +18,11 @@ import {
   UPKEEP_TIMEOUT_SECONDS,
 } from '../ops/upkeep-config.ts';
 import { assertPrefix } from '../queue-names.ts';
-import { acknowledgeNoVpc, bundledEntry } from './consumer-function.ts';
+import {
+  acknowledgeNoVpc,
+  bundledEntry,
+  ownLogsAndRole,
+} from './consumer-function.ts';
 import type { TaskLaneResources } from './contracts.ts';
 import {
   createArchiveBucket,
@@ -122,15 +125,12 @@ export class PipelineUpkeep extends Construct {
     props: PipelineUpkeepProps,
     maxAgeDays: number,
   ): nodejs.NodejsFunction {
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      encryptionKey: props.key,
-    });
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    const { logGroup, role } = ownLogsAndRole(this, {
+      logsId: 'Logs',
+      roleId: 'Role',
+      key: props.key,
       description: `Daily upkeep of the ${props.prefix} pipeline`,
     });
-    logGroup.grantWrite(role);
 
     const fn = new nodejs.NodejsFunction(this, 'Function', {
       ...bundledEntry(HANDLER_ENTRY),
