@@ -41,7 +41,8 @@ export function build(options: BuildOptions = {}) {
   return { stack, lanes, monitoring, template, ref: refsOf(stack, lanes) };
 }
 
-function fakeLane(stack: Stack, taskType: string): TaskLaneResources {
+/** A lane of real queues and an inline consumer function, for templates. */
+export function fakeLane(stack: Stack, taskType: string): TaskLaneResources {
   const id = taskType.replaceAll('.', '-');
   return {
     taskType,

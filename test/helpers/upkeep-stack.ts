@@ -7,18 +7,16 @@ import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import type { TaskLaneResources } from '../../lib/infra/contracts.ts';
 import {
   PipelineUpkeep,
   type PipelineUpkeepProps,
 } from '../../lib/infra/upkeep.ts';
+import { fakeLane } from './monitoring-stack.ts';
 import { NO_BUNDLING } from './pipeline-stack.ts';
 
 export const TYPES = ['order.notification', 'data.backup'];
@@ -53,23 +51,6 @@ export const CONTEXT = {
   ...NO_BUNDLING,
   [S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY]: true,
 };
-
-function fakeLane(stack: Stack, taskType: string): TaskLaneResources {
-  const id = taskType.replaceAll('.', '-');
-  return {
-    taskType,
-    queues: {
-      high: new sqs.Queue(stack, `${id}-high`),
-      normal: new sqs.Queue(stack, `${id}-normal`),
-    },
-    deadLetterQueue: new sqs.Queue(stack, `${id}-dlq`),
-    consumer: new lambda.Function(stack, `${id}-consumer`, {
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => ({});'),
-    }),
-  };
-}
 
 export type Statement = { Action: string | string[]; Resource: unknown };
 
