@@ -10,16 +10,16 @@ import { PROMETHEUS_METRICS as M } from '../../lib/local/prometheus.ts';
 import { CALLBACK_PROMETHEUS as C } from '../../lib/local/prometheus-callbacks.ts';
 import type { LocalPipeline } from '../../lib/local/runtime.ts';
 import {
+  deliveredIds,
+  type Receiver,
+  startReceiver,
+} from '../helpers/callbacks.ts';
+import {
   demoEnvelope,
   finalStatus,
   sendBody,
   startTestPipeline,
 } from '../helpers/pipeline.ts';
-import {
-  deliveredIds,
-  type Receiver,
-  startReceiver,
-} from '../helpers/callbacks.ts';
 import {
   dashboardQueries,
   metricNamesOf,
