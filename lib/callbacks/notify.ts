@@ -27,7 +27,9 @@ export interface CallbackNotifierOptions {
 export interface CallbackNotifier {
   /**
    * Asks for a delivery to `target`; schedules one unless one is pending
-   * already. Safe to call more than once for the same status.
+   * already. Safe to call more than once for the same status. When the
+   * scheduling fails it throws, and the delivery stays pending for the
+   * sweep.
    */
   notifyPending(target: string): Promise<DeliveryRequest>;
 }
@@ -67,13 +69,10 @@ export function notifierOver(
       const now = clock();
       const request = await targets.requestDelivery(target, now);
       if (request.pending === 'already') return request;
-      try {
-        await scheduler.schedule(target, new Date(request.at));
-      } catch (error) {
-        // Unmarked, the next status (or this one's retry) schedules again.
-        await targets.cancelRequest(target, now);
-        throw error;
-      }
+      // Should this fail, the flag stays: a delivery marked pending that
+      // nobody scheduled is what the sweep (sweep.ts) finds and schedules,
+      // even when no other status for the target ever comes.
+      await scheduler.schedule(target, new Date(request.at));
       return request;
     },
   };

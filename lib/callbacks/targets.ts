@@ -130,20 +130,6 @@ export function createTargetStore(options: TargetStoreOptions) {
     },
 
     /**
-     * Takes back a pending flag this caller set, when scheduling its
-     * delivery failed, so that the next status schedules again.
-     */
-    async cancelRequest(target: string, pendingSince: number) {
-      await update({
-        Key: { [CALLBACK_TARGETS_KEY]: target },
-        UpdateExpression: 'REMOVE deliveryPendingSince',
-        ConditionExpression:
-          'deliveryPendingSince = :since AND attribute_not_exists(leaseOwner)',
-        ExpressionAttributeValues: { ':since': pendingSince },
-      }).catch(ignoreConditionFailure);
-    },
-
-    /**
      * Takes the target's lease for `leaseMs`; resolves to its state, or to
      * undefined while another dispatcher holds an unexpired lease.
      */

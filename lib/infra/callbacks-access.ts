@@ -107,7 +107,8 @@ export function grantNotifyAccess(
 /**
  * The dispatcher's grants: the consumer's, plus reading pending statuses
  * (query of the index by target, consistent batch reads) and settling
- * them, dead-lettering to the callback queue, and reading the secret.
+ * them, scanning the targets for the sweep, dead-lettering to the callback
+ * queue, and reading the secret.
  */
 export function grantDispatchAccess(
   grantee: iam.IGrantable,
@@ -122,6 +123,8 @@ export function grantDispatchAccess(
     ['dynamodb:Query'],
     [`${outbox.tableArn}/index/${OUTBOX_PENDING_INDEX}`],
   );
+  // The sweep reads every target with a delivery pending.
+  allow(['dynamodb:Scan'], [access.targetsTable.tableArn]);
   allow(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], [outbox.tableArn]);
   allow(['sqs:SendMessage'], [access.deadLetterQueue.queueArn]);
   allow(

@@ -285,6 +285,7 @@ describe('PipelineCallbacks dispatcher', () => {
       allow('dynamodb:Query', {
         'Fn::Join': ['', [outbox, '/index/pending-by-target']],
       }),
+      allow('dynamodb:Scan', arn(callbacks.targetsTable)),
       allow(['dynamodb:BatchGetItem', 'dynamodb:UpdateItem'], outbox),
       allow('sqs:SendMessage', arn(callbacks.deadLetterQueue)),
       allow('secretsmanager:GetSecretValue', {

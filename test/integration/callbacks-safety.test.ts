@@ -8,6 +8,7 @@ import {
 import { createCallbackNotifier } from '../../lib/callbacks/notify.ts';
 import { staticSecretSource } from '../../lib/callbacks/secrets.ts';
 import type { TargetPolicy } from '../../lib/callbacks/target-guard.ts';
+import { CALLBACK_TARGETS_KEY } from '../../lib/tables.ts';
 import {
   type Answer,
   type CallbackFixture,
@@ -130,7 +131,7 @@ describe('callback dispatch under duplicates, 410 and refused targets', () => {
     expect(scheduled).toHaveLength(2);
   });
 
-  it('takes a pending flag back when its delivery cannot be scheduled', async () => {
+  it('keeps a delivery pending for the sweep when it cannot be scheduled', async () => {
     // Prepare
     await start();
     const target = receiver.url('/unschedulable');
@@ -149,11 +150,19 @@ describe('callback dispatch under duplicates, 410 and refused targets', () => {
     // Act
     const failed = await notifier.notifyPending(target).catch((e) => e);
     failing = false;
-    const retried = await notifier.notifyPending(target);
+    const again = await notifier.notifyPending(target);
+    const { Item } = await fixture.clients.dynamodb.send(
+      new GetCommand({
+        TableName: fixture.tables.callbackTargets,
+        Key: { [CALLBACK_TARGETS_KEY]: target },
+        ConsistentRead: true,
+      }),
+    );
 
-    // Assess
+    // Assess: the flag stays, so the sweep finds it (callbacks-sweep.test.ts)
     expect(failed).toMatchObject({ message: 'scheduler unavailable' });
-    expect(retried).toMatchObject({ pending: 'new' });
+    expect(again).toEqual({ pending: 'already' });
+    expect(Item?.deliveryPendingSince).toEqual(expect.any(Number));
   });
 
   it('sends nothing twice when the scheduler fires twice at once', async () => {
