@@ -59,7 +59,7 @@ export interface SweepReport {
  * the last time anyone handled it (flag set, rescheduled, lease) and not
  * before its slot, plus the index lag an empty run waits.
  */
-export function expectedFiring(
+function expectedFiring(
   state: TargetState,
   timing: Pick<Timing, 'intervalMs' | 'indexLagMs'>,
 ): number {

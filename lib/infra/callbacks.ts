@@ -86,7 +86,7 @@ export interface PipelineCallbacksProps {
 }
 
 /** How often the dispatcher looks for pending targets nobody scheduled. */
-export const SWEEP_RATE = 'rate(5 minutes)';
+const SWEEP_RATE = 'rate(5 minutes)';
 
 /**
  * The callback deliveries of a pipeline (R11): the callback targets table

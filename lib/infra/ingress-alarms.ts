@@ -16,7 +16,7 @@ export interface UndeliveredAlarmProps {
 }
 
 /** Where the runbook explains the alarm. */
-export const UNDELIVERED_RUNBOOK = 'docs/runbook.md#undelivered-events';
+const UNDELIVERED_RUNBOOK = 'docs/runbook.md#undelivered-events';
 
 /**
  * `<prefix>-ingress-undelivered-events`: the undelivered queue held a
